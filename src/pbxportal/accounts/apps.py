@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "pbxportal.accounts"
+    label = "accounts"
+
+    partner_nav = [
+        ("Customers", "accounts:dashboard"),
+        ("Billing contacts", "accounts:billing_contacts"),
+        ("API tokens", "accounts:api_tokens"),
+    ]
+    staff_nav = [("Partners", "accounts:staff_partners")]

@@ -1,0 +1,32 @@
+from django import forms
+
+from pbxportal.accounts.services import CUSTOMER_FIELDS
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    password = forms.CharField(widget=forms.PasswordInput)
+
+
+class CustomerForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    country = forms.CharField(max_length=2, help_text="ISO 3166 alpha-2, e.g. IT")
+    vat_number = forms.CharField(max_length=40, required=False)
+    address = forms.CharField(max_length=300, required=False)
+    city = forms.CharField(max_length=100, required=False)
+    postal_code = forms.CharField(max_length=20, required=False)
+    email = forms.EmailField(required=False)
+
+    field_order = list(CUSTOMER_FIELDS)
+
+
+class BillingContactForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    email = forms.EmailField()
+    company = forms.CharField(max_length=200, required=False)
+    address = forms.CharField(max_length=300, required=False)
+    is_default = forms.BooleanField(required=False)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100)

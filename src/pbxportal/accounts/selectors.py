@@ -1,0 +1,42 @@
+"""Reads of the accounts domain, all through the tenancy layer (R-TEN-1)."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from pbxportal.accounts.models import ApiToken, BillingContact, Customer, Partner
+from pbxportal.common.actor import Actor
+from pbxportal.common.tenancy import get_scoped, scoped
+
+
+def customer_list(*, actor: Actor, search: str = "") -> QuerySet[Customer]:
+    qs = scoped(Customer, actor).select_related("partner")
+    if search:
+        qs = qs.filter(
+            Q(name__icontains=search) | Q(vat_number__icontains=search) | Q(city__icontains=search)
+        )
+    return qs
+
+
+def customer_get(*, actor: Actor, customer_id: int) -> Customer:
+    return get_scoped(Customer.objects.select_related("partner"), actor, pk=customer_id)
+
+
+def billing_contact_list(*, actor: Actor) -> QuerySet[BillingContact]:
+    return scoped(BillingContact, actor)
+
+
+def billing_contact_get(*, actor: Actor, contact_id: int) -> BillingContact:
+    return get_scoped(BillingContact, actor, pk=contact_id)
+
+
+def api_token_list(*, actor: Actor) -> QuerySet[ApiToken]:
+    return scoped(ApiToken, actor).select_related("user")
+
+
+def partner_list(*, actor: Actor) -> QuerySet[Partner]:
+    return scoped(Partner, actor).select_related("price_book", "area_manager")
+
+
+def partner_get(*, actor: Actor, partner_id: int) -> Partner:
+    return get_scoped(Partner.objects.select_related("price_book", "area_manager"), actor, pk=partner_id)

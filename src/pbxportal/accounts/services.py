@@ -1,0 +1,188 @@
+"""Writes of the accounts domain: logins, API tokens, customers and billing contacts."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import pycountry
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from pbxportal.accounts.models import ApiToken, BillingContact, Customer, LoginThrottle, User
+from pbxportal.common.actor import Actor
+from pbxportal.common.errors import ApplicationError, Conflict, Forbidden
+from pbxportal.common.tenancy import get_scoped
+
+TOKEN_PREFIX = "pbxp_"
+
+
+class LoginRefused(ApplicationError):
+    status = 401
+    code = "login_refused"
+
+
+def login_attempt(*, request: HttpRequest | None, username: str, password: str) -> User:
+    """Authenticate, locking a username out after LOGIN_MAX_FAILURES failures in a row.
+
+    The lock-out is per username, so a guesser cannot try more passwords by changing addresses;
+    a locked account answers the same refusal whatever the password.
+    """
+    now = timezone.now()
+    throttle, _ = LoginThrottle.objects.get_or_create(username=username.lower())
+    if throttle.locked_until and throttle.locked_until > now:
+        minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
+        raise LoginRefused(
+            f"Too many failed logins: this account is locked for about {minutes} more minute(s)."
+        )
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        throttle.failures += 1
+        if throttle.failures >= settings.LOGIN_MAX_FAILURES:
+            throttle.locked_until = now + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+            throttle.failures = 0
+        throttle.save()
+        raise LoginRefused("Wrong username or password.")
+    throttle.failures = 0
+    throttle.locked_until = None
+    throttle.save()
+    assert isinstance(user, User)
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def api_token_create(*, actor: Actor, name: str) -> tuple[ApiToken, str]:
+    """Create a partner API token; the clear token is returned once and never stored (R-API-1)."""
+    if not actor.is_partner:
+        raise Forbidden("API tokens belong to partner users.")
+    actor.require_partner_role()
+    name = name.strip()
+    if not name:
+        raise ApplicationError("A token needs a name.", fields={"name": "required"})
+    clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        partner_id=actor.own_partner_id,
+        user=actor.user,
+        name=name[:100],
+        prefix=clear[:12],
+        digest=_digest(clear),
+    )
+    return token, clear
+
+
+def api_token_revoke(*, actor: Actor, token_id: int) -> ApiToken:
+    actor.require_partner_role()
+    token = get_scoped(ApiToken, actor, pk=token_id)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_token_authenticate(*, token: str) -> User | None:
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    found = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=_digest(token), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if found is None:
+        return None
+    now = timezone.now()
+    if found.last_used_at is None or now - found.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+    return found.user
+
+
+def _country(code: str, field: str = "country") -> str:
+    code = (code or "").strip().upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        raise ApplicationError(
+            f"{field}: {code!r} is not an ISO 3166 country code (e.g. IT, GB).", fields={field: "invalid"}
+        )
+    return code
+
+
+CUSTOMER_FIELDS = ("name", "country", "vat_number", "address", "city", "postal_code", "email")
+
+
+def customer_create(*, actor: Actor, name: str, country: str, **details: str) -> Customer:
+    if not actor.is_partner:
+        raise Forbidden("Customers are created by a partner's users.")
+    actor.require_partner_role("sales")
+    name = name.strip()
+    if not name:
+        raise ApplicationError("name: a customer needs a name.", fields={"name": "required"})
+    try:
+        with transaction.atomic():
+            return Customer.objects.create(
+                partner_id=actor.own_partner_id,
+                name=name,
+                country=_country(country),
+                **{k: (v or "").strip() for k, v in details.items() if k in CUSTOMER_FIELDS},
+            )
+    except IntegrityError:
+        raise Conflict(
+            f"name: a customer named {name!r} exists already.", fields={"name": "duplicate"}
+        ) from None
+
+
+def customer_update(*, actor: Actor, customer_id: int, **changes: str) -> Customer:
+    actor.require_partner_role("sales")
+    customer = get_scoped(Customer, actor, pk=customer_id)
+    for key, value in changes.items():
+        if key not in CUSTOMER_FIELDS or value is None:
+            continue
+        if key == "country":
+            value = _country(value)
+        if key == "name" and not value.strip():
+            raise ApplicationError("name: a customer needs a name.", fields={"name": "required"})
+        setattr(customer, key, value.strip())
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError:
+        raise Conflict("name: another customer has this name.", fields={"name": "duplicate"}) from None
+    return customer
+
+
+def billing_contact_create(
+    *, actor: Actor, name: str, email: str, company: str = "", address: str = "", is_default: bool = False
+) -> BillingContact:
+    """Add a billing receiver (R-EX-2); the first one becomes the default."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    if not actor.is_partner:
+        raise Forbidden("Billing contacts belong to a partner.")
+    actor.require_partner_role("billing", "sales")
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ApplicationError(
+            f"email: {email!r} is not an email address.", fields={"email": "invalid"}
+        ) from None
+    if not name.strip():
+        raise ApplicationError("name: required.", fields={"name": "required"})
+    with transaction.atomic():
+        has_default = BillingContact.objects.filter(partner_id=actor.own_partner_id, is_default=True).exists()
+        if is_default and has_default:
+            BillingContact.objects.filter(partner_id=actor.own_partner_id, is_default=True).update(
+                is_default=False
+            )
+        return BillingContact.objects.create(
+            partner_id=actor.own_partner_id,
+            name=name.strip(),
+            email=email.strip(),
+            company=company.strip(),
+            address=address.strip(),
+            is_default=is_default or not has_default,
+        )

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from pbxportal.accounts import views
+
+app_name = "accounts"
+URL_PREFIX = ""
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("customers/", views.dashboard, name="dashboard"),
+    path("customers/new/", views.customer_create, name="customer_create"),
+    path("customers/<int:customer_id>/", views.customer_detail, name="customer_detail"),
+    path("customers/<int:customer_id>/edit/", views.customer_edit, name="customer_edit"),
+    path("billing-contacts/", views.billing_contacts, name="billing_contacts"),
+    path("api-tokens/", views.api_tokens, name="api_tokens"),
+    path("api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
+    path("staff/partners/", views.staff_partners, name="staff_partners"),
+]

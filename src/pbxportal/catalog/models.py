@@ -1,0 +1,172 @@
+"""The catalog as data (R-CAT-1..5): products, plans per term, price books and their prices.
+
+Loaded from files by ``pbxportal catalog load DIR`` (see catalog.loader and docs/catalog.md).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class Family(models.TextChoices):
+    PBX = "pbx", "PBX model"
+    LICENCE = "licence", "Licence profile"
+    STORAGE = "storage", "Cloud storage"
+    VOICE = "voice", "Voice trunk"
+    NUMBER = "number", "Numbers (DID)"
+    HWAAS = "hwaas", "Hardware as a service"
+    SOFTWARE_PLAN = "software_plan", "Software PBX plan"
+    EXPANSION = "expansion", "Software PBX expansion or service"
+    FEE = "fee", "One-off fee"
+
+
+class PricingModel(models.TextChoices):
+    """R-CAT-5."""
+
+    PER_UNIT = "per_unit", "Per unit"
+    FLAT = "flat", "Flat"
+    BANDED = "banded", "Tiered by band"
+    USAGE = "usage", "Usage"
+    ONE_OFF = "one_off", "One-off"
+
+
+class PlanTerm(models.TextChoices):
+    """R-CAT-3, plus one_off for a price paid once."""
+
+    MONTHLY = "monthly", "Monthly"
+    YEARLY = "yearly", "Yearly"
+    FIVE_YEAR = "five_year", "Five years"
+    LIFETIME = "lifetime", "Lifetime"
+    ONE_OFF = "one_off", "One-off"
+
+
+class PriceBookType(models.TextChoices):
+    """R-CAT-4."""
+
+    GOLD = "gold", "Gold"
+    SILVER = "silver", "Silver"
+    RESELLER = "reseller", "Reseller"
+
+
+class Product(models.Model):
+    code = models.CharField(max_length=60, unique=True)
+    name = models.CharField(max_length=200)
+    family = models.CharField(max_length=20, choices=Family.choices)
+    pricing_model = models.CharField(max_length=20, choices=PricingModel.choices)
+    unit = models.CharField(max_length=40, blank=True, help_text="user, extension, device, GB, call...")
+    description = models.TextField(blank=True)
+    min_commitment_months = models.PositiveSmallIntegerField(
+        default=0, help_text="R-HW-5, separate from the term"
+    )
+    auto_renew_optional = models.BooleanField(
+        default=False, help_text="R-EX-4: the partner may switch auto-renew off"
+    )
+    attributes = models.JSONField(default=dict, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["family", "code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Plan(models.Model):
+    """A product sold for one term; its code is the price-list item code (e.g. CLASSOUND-FLAT-1m)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="plans")
+    code = models.CharField(max_length=80, unique=True)
+    term = models.CharField(max_length=20, choices=PlanTerm.choices)
+    description = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["product__code", "term"]
+        constraints = [models.UniqueConstraint(fields=["product", "term"], name="plan_unique_product_term")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class PriceBook(models.Model):
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    type = models.CharField(max_length=20, choices=PriceBookType.choices)
+    currency = models.CharField(max_length=3)
+    demo = models.BooleanField(default=False, help_text="Invented demo prices")
+
+    class Meta:
+        ordering = ["type", "currency"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Price(models.Model):
+    """A plan's price in a book; banded prices (R-CAT-5) have one row per band of users."""
+
+    book = models.ForeignKey(PriceBook, on_delete=models.CASCADE, related_name="prices")
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="prices")
+    band_min = models.PositiveIntegerField(null=True, blank=True)
+    band_max = models.PositiveIntegerField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=18, decimal_places=6)
+
+    class Meta:
+        ordering = ["plan__code", "band_min"]
+        constraints = [
+            models.UniqueConstraint(fields=["book", "plan", "band_min"], name="price_unique_book_plan_band"),
+            models.UniqueConstraint(
+                fields=["book", "plan"],
+                condition=Q(band_min__isnull=True),
+                name="price_unique_book_plan_unbanded",
+            ),
+            models.CheckConstraint(name="price_not_negative", condition=Q(amount__gte=0)),
+        ]
+
+    @property
+    def band_label(self) -> str:
+        if self.band_min is None:
+            return ""
+        return f"Users {self.band_min}-{self.band_max}" if self.band_max else f"Users {self.band_min}+"
+
+
+class DestinationRate(models.Model):
+    """Call termination (R-VT-3/4/7): a prefix in an area (CTA1..CTA6), fixed or mobile, per book."""
+
+    book = models.ForeignKey(PriceBook, on_delete=models.CASCADE, related_name="destination_rates")
+    prefix = models.CharField(max_length=16, help_text="E.164 digits without +")
+    country = models.CharField(max_length=2)
+    kind = models.CharField(max_length=10, choices=[("fixed", "Fixed"), ("mobile", "Mobile"), ("any", "Any")])
+    area = models.CharField(max_length=5)
+    rate_per_minute = models.DecimalField(max_digits=18, decimal_places=6)
+    sms_rate = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
+
+    class Meta:
+        ordering = ["prefix"]
+        constraints = [
+            models.UniqueConstraint(fields=["book", "prefix"], name="destination_rate_unique_prefix")
+        ]
+
+
+class NumberRequirement(models.Model):
+    """What ordering or porting a number of a country needs (R-VT-10): catalog data."""
+
+    country = models.CharField(max_length=2)
+    number_type = models.CharField(max_length=20, help_text="geographic, national, mobile, freephone")
+    address_required = models.BooleanField(default=True)
+    documents = models.JSONField(default=list, help_text="the documents the country requires")
+    porting_documents = models.JSONField(default=list)
+    product = models.ForeignKey(
+        Product,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="number_requirements",
+        help_text="the number product whose plans price it (its monthly fee)",
+    )
+
+    class Meta:
+        ordering = ["country", "number_type"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "number_type"], name="number_requirement_unique")
+        ]

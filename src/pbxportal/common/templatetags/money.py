@@ -1,0 +1,28 @@
+"""``{{ amount|money:currency }}``: an amount with the currency's minor units, keeping the extra
+decimals of per-minute rates (R-CAT-6: rates keep at least 6 decimals, lines are rounded)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+
+from pbxportal.core.money import CurrencyError, minor_units
+
+register = template.Library()
+
+
+@register.filter
+def money(amount: object, currency: str = "") -> str:
+    try:
+        value = Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        return str(amount)
+    try:
+        places = minor_units(currency) if currency else 2
+    except CurrencyError:
+        places = 2
+    exponent = value.normalize().as_tuple().exponent
+    digits = max(places, -exponent if isinstance(exponent, int) else places)
+    text = f"{value:,.{digits}f}"
+    return f"{text} {currency}".strip()

@@ -1,0 +1,59 @@
+"""Helpers for the server-rendered pages: the actor of a request, refusals shown on the page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from pbxportal.common.actor import Actor
+from pbxportal.common.errors import ApplicationError
+
+View = Callable[..., HttpResponse]
+PAGE_SIZE = 25
+
+
+def portal_view(view: View) -> View:
+    """A page for a logged-in user: sets ``request.actor``; an ApplicationError renders an error page
+    with its status and rule (NotFound is a 404 page, so another partner's ids reveal nothing)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        request.actor = Actor(user=request.user)  # type: ignore[attr-defined]
+        try:
+            return view(request, *args, **kwargs)
+        except ApplicationError as exc:
+            return render(request, "common/error.html", {"error": exc}, status=exc.status)
+
+    return wrapper
+
+
+def staff_view(view: View) -> View:
+    @wraps(view)
+    def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        actor_of(request).require_staff()
+        return view(request, *args, **kwargs)
+
+    return portal_view(inner)
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined]
+
+
+def paginate(request: HttpRequest, items: Any, per_page: int = PAGE_SIZE) -> Page:
+    return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def form_error(form: Any, exc: ApplicationError) -> None:
+    """Show a service refusal on the form: on the named field where there is one, with the rule id."""
+    text = exc.message + (f" ({exc.rule})" if exc.rule else "")
+    field = next((f for f in exc.fields if f in form.fields), None)
+    form.add_error(field, text)

@@ -1,0 +1,244 @@
+"""One settings module, driven by the environment (12-factor).
+
+The embedded default (no environment at all) is SQLite, eager Celery, mail to the console and
+a development secret. ``PBXPORTAL_ENV=production`` refuses the development secret and requires
+an explicit DATABASE_URL; see ``pbxportal check-config`` and docs/deployment.md.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
+from pbxportal.ops.logging import logging_config
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("PBXPORTAL_DATA_DIR", Path.cwd() / "var")).resolve()
+
+DEV_SECRET_KEY = "dev-insecure-pbxportal-secret-key-change-me"
+ENV = os.environ.get("PBXPORTAL_ENV", "development")
+PRODUCTION = ENV == "production"
+SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+DEBUG = os.environ.get("DEBUG", "0" if PRODUCTION else "1") == "1"
+
+if PRODUCTION and SECRET_KEY == DEV_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY: the development default cannot be used with PBXPORTAL_ENV=production"
+    )
+if PRODUCTION and not os.environ.get("DATABASE_URL"):
+    raise ImproperlyConfigured("DATABASE_URL: required with PBXPORTAL_ENV=production")
+
+ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "ninja",
+    "pbxportal.common",
+    "pbxportal.ops",
+    "pbxportal.accounts",
+    "pbxportal.catalog",
+    "pbxportal.pbx",
+    "pbxportal.invoicing",
+    "pbxportal.overdue",
+    "pbxportal.payments",
+    "pbxportal.clock",
+    "pbxportal.licensing",
+    "pbxportal.expansions",
+    "pbxportal.hardware",
+    "pbxportal.voice",
+]
+
+MIDDLEWARE = [
+    "pbxportal.ops.logging.RequestIdMiddleware",
+    "pbxportal.ops.metrics.MetricsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    # Production serves collected static files from the web process (docs/deployment.md);
+    # the embedded run (DEBUG) has runserver serve them.
+    *(["whitenoise.middleware.WhiteNoiseMiddleware"] if PRODUCTION else []),
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    # From the read-only overdue stage a partner can only pay (R-INV-5); before idempotency, so a
+    # refusal is not stored as the answer of a key.
+    "pbxportal.overdue.middleware.OverdueMiddleware",
+    "pbxportal.common.idempotency.IdempotencyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "pbxportal.config.urls"
+WSGI_APPLICATION = "pbxportal.config.wsgi.application"
+ASGI_APPLICATION = "pbxportal.config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "pbxportal.common.context_processors.portal",
+            ]
+        },
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'pbxportal.sqlite3'}"),
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        # A persistent connection broken by a database restart is replaced, not used once more.
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A busy SQLite waits instead of failing at once when a task and a request write together.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+# Lock-out after repeated failed logins (per username), see accounts.services.login_attempt.
+LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
+
+LANGUAGE_CODE = "en"
+USE_I18N = False
+USE_TZ = True
+TIME_ZONE = "UTC"
+# The vendor's day boundary (R-PBX-8 "last calendar day of a month", overdue days, the clock).
+VENDOR_TIMEZONE = os.environ.get("VENDOR_TIMEZONE", "Europe/Rome")
+# Public holidays for business-day rules (R-PBX-10), an ISO 3166 alpha-2 code for `holidays`.
+VENDOR_COUNTRY = os.environ.get("VENDOR_COUNTRY", "IT")
+VENDOR_NAME = os.environ.get("VENDOR_NAME", "Demo PBX Vendor")
+VENDOR_DOMAIN = os.environ.get("VENDOR_DOMAIN", "pbx.example.net")
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", DATA_DIR / "static"))
+# The web process serves its own static files (WhiteNoise): no front proxy is required.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# WhiteNoise's list of already-compressed types, plus source maps: they are only for browser
+# developer tools and compressing them would add most of collectstatic's time.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [
+    *("jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz", "xz", "br", "swf", "flv"),
+    *("woff", "woff2", "3gp", "3gpp", "asf", "avi", "m4v", "mov", "mp4", "mpeg", "mpg", "webm", "wmv", "map"),
+]
+MEDIA_ROOT = Path(
+    os.environ.get("MEDIA_ROOT", DATA_DIR / "uploads")
+)  # outside the web root, never served directly
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "billing@pbx.example.net")
+
+# Celery: eager (in-process) when no broker is configured, the embedded default.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = VENDOR_TIMEZONE
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Beat drives the billing clock (R-CLK-1) once a day in the vendor's time zone, and the short
+# jobs (cloud activation R-PBX-3, SSH closing R-PBX-11) every minute; a late minute is dropped.
+_CLOCK_HOUR, _CLOCK_MINUTE = (int(x) for x in os.environ.get("CLOCK_RUN_AT", "00:05").split(":"))
+CELERY_BEAT_SCHEDULE = {
+    "billing-clock-daily": {
+        "task": "pbxportal.clock.tasks.run_clock",
+        "schedule": crontab(hour=_CLOCK_HOUR, minute=_CLOCK_MINUTE),
+    },
+    "short-jobs-every-minute": {
+        "task": "pbxportal.clock.tasks.run_short_jobs",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}
+
+# Payment providers (R-INV-4): the hosted payment pages and the webhook secrets (docs/payments.md).
+PAYMENT_CARD_CHECKOUT_URL = os.environ.get("PAYMENT_CARD_CHECKOUT_URL", "https://checkout.card.example/pay")
+PAYMENT_CARD_WEBHOOK_SECRET = os.environ.get("PAYMENT_CARD_WEBHOOK_SECRET", "whsec_dev_card")
+PAYMENT_PAYPAL_CHECKOUT_URL = os.environ.get(
+    "PAYMENT_PAYPAL_CHECKOUT_URL", "https://www.sandbox.paypal.com/checkoutnow"
+)
+PAYMENT_PAYPAL_WEBHOOK_ID = os.environ.get("PAYMENT_PAYPAL_WEBHOOK_ID", "WH-DEV")
+PAYMENT_PAYPAL_WEBHOOK_SECRET = os.environ.get("PAYMENT_PAYPAL_WEBHOOK_SECRET", "paypal_dev_secret")
+# Invoice mail links (R-INV-3): valid this many hours, once. The public base URL for links in mails.
+INVOICE_LINK_HOURS = int(os.environ.get("INVOICE_LINK_HOURS", "24"))
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# Bill runs (R-INV-2): PBXs per Celery task.
+BILLRUN_CHUNK_SIZE = int(os.environ.get("BILLRUN_CHUNK_SIZE", "500"))
+
+# Days to pay an invoice; cloud PBXs run the vendor's current firmware (R-CO-2 needs >= 6.0).
+INVOICE_PAYMENT_DAYS = int(os.environ.get("INVOICE_PAYMENT_DAYS", "30"))
+CLOUD_FIRMWARE_VERSION = os.environ.get("CLOUD_FIRMWARE_VERSION", "7.0")
+
+# LOG_FORMAT=json: one JSON object per line with the request id (pbxportal.ops.logging).
+LOGGING = logging_config(
+    fmt=os.environ.get("LOG_FORMAT", "text"), level=os.environ.get("LOG_LEVEL", "WARNING")
+)
+# /healthz probe timeout (seconds); /metrics requires this bearer token when set.
+HEALTHZ_TIMEOUT = float(os.environ.get("HEALTHZ_TIMEOUT", "2"))
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
+# Licences delivered to PBXs (R-LIC-1..3): the signing key (PEM in the environment, a PEM file,
+# or generated into DATA_DIR on first use), extra published public keys during a rotation
+# (docs/licensing.md), and the activation-code lock-out after repeated wrong codes (R-LIC-2).
+LICENCE_SIGNING_KEY_PEM = os.environ.get("LICENCE_SIGNING_KEY_PEM", "")
+LICENCE_SIGNING_KEY_FILE = os.environ.get("LICENCE_SIGNING_KEY_FILE", "")
+LICENCE_SIGNING_KEY_PASSWORD = os.environ.get("LICENCE_SIGNING_KEY_PASSWORD", "")
+LICENCE_PUBLISHED_KEYS_FILE = os.environ.get("LICENCE_PUBLISHED_KEYS_FILE", "")
+LICENCE_CODE_MAX_FAILURES = int(os.environ.get("LICENCE_CODE_MAX_FAILURES", "5"))
+LICENCE_CODE_LOCKOUT_MINUTES = int(os.environ.get("LICENCE_CODE_LOCKOUT_MINUTES", "60"))
+LICENCE_POLL_SECONDS = int(os.environ.get("LICENCE_POLL_SECONDS", "3600"))
+
+# Voice trunk (R-VT-6, R-VT-10): usage a PBX may run up per month beyond its allowance before the
+# live authorisation refuses calls (in the partner's currency), the rate-table cache, and number
+# document uploads (types by content, largest size).
+VOICE_CREDIT_LIMIT = os.environ.get("VOICE_CREDIT_LIMIT", "500.00")
+VOICE_RATE_CACHE_SECONDS = float(os.environ.get("VOICE_RATE_CACHE_SECONDS", "60"))
+VOICE_PBX_CACHE_SECONDS = float(os.environ.get("VOICE_PBX_CACHE_SECONDS", "30"))
+VOICE_DOCUMENT_MAX_BYTES = int(os.environ.get("VOICE_DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)))

@@ -1,0 +1,113 @@
+"""Demo data for the embedded run: both demo catalogs, staff, three partners with users,
+customers and billing contacts. Loaded by ``pbxportal serve`` on an empty database only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+
+from pbxportal.accounts.models import BillingContact, Customer, Partner, PartnerRole, StaffRole, User
+from pbxportal.catalog.loader import load_catalog
+from pbxportal.catalog.models import PriceBook
+
+CATALOGS = Path(__file__).parent / "catalogs"
+DEMO_CATALOG_DIRS = [CATALOGS / "per_user", CATALOGS / "software"]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    username: str
+    password: str
+
+
+STAFF = [
+    ("admin", "admin-demo-2026", StaffRole.VENDOR_ADMIN),
+    ("areamanager", "area-demo-2026", StaffRole.AREA_MANAGER),
+    ("care", "care-demo-2026", StaffRole.CUSTOMER_CARE),
+]
+PARTNERS = [
+    # code, name, country, book, users (username, password, role), customers
+    (
+        "alpha",
+        "Alpha Telecom (demo)",
+        "IT",
+        "GOLD-EUR",
+        [
+            ("alpha-admin", "alpha-demo-2026", PartnerRole.ADMIN),
+            ("alpha-sales", "alpha-sales-2026", PartnerRole.SALES),
+            ("alpha-billing", "alpha-billing-2026", PartnerRole.BILLING),
+        ],
+        [
+            ("Rossi Logistica S.r.l.", "IT", "Milano"),
+            ("Bianchi Hotels S.p.A.", "IT", "Roma"),
+            ("Dubai Trading LLC", "AE", "Dubai"),
+        ],
+    ),
+    (
+        "beta",
+        "Beta Networks (demo)",
+        "GB",
+        "SILVER-EUR",
+        [("beta-admin", "beta-demo-2026", PartnerRole.ADMIN)],
+        [("Thames Dental Ltd", "GB", "London")],
+    ),
+    (
+        "gamma",
+        "Gamma Soft (demo)",
+        "US",
+        "SW-GOLD-USD",
+        [("gamma-admin", "gamma-demo-2026", PartnerRole.ADMIN)],
+        [("Lakeside Resort Inc", "US", "Chicago")],
+    ),
+]
+
+
+def database_is_empty() -> bool:
+    return not User.objects.exists() and not PriceBook.objects.exists()
+
+
+@transaction.atomic
+def load_demo() -> list[DemoLogin]:
+    for directory in DEMO_CATALOG_DIRS:
+        load_catalog(directory)
+    logins: list[DemoLogin] = []
+    staff: dict[str, User] = {}
+    for username, password, role in STAFF:
+        user = User.objects.create_user(
+            username=username, password=password, staff_role=role, email=f"{username}@vendor.example"
+        )
+        staff[role] = user
+        logins.append(DemoLogin(f"staff ({role.label})", username, password))
+    for code, name, country, book, users, customers in PARTNERS:
+        partner = Partner.objects.create(
+            name=name,
+            code=code,
+            country=country,
+            price_book=PriceBook.objects.get(code=book),
+            area_manager=staff[StaffRole.AREA_MANAGER] if code != "gamma" else None,
+        )
+        for username, password, partner_role in users:
+            User.objects.create_user(
+                username=username,
+                password=password,
+                partner=partner,
+                partner_role=partner_role,
+                email=f"{username}@{code}.example",
+            )
+            logins.append(DemoLogin(f"partner {partner.name} ({partner_role.label})", username, password))
+        for customer_name, customer_country, city in customers:
+            Customer.objects.create(partner=partner, name=customer_name, country=customer_country, city=city)
+        BillingContact.objects.create(
+            partner=partner, name=f"{name} accounts", email=f"billing@{code}.example", is_default=True
+        )
+    return logins
+
+
+def demo_logins() -> list[DemoLogin]:
+    logins = [DemoLogin(f"staff ({role.label})", u, p) for u, p, role in STAFF]
+    for _, name, _, _, users, _ in PARTNERS:
+        logins += [DemoLogin(f"partner {name} ({role.label})", u, p) for u, p, role in users]
+    return logins

@@ -1,0 +1,136 @@
+"""Shared fixture builders: price books, partners with users, staff, logged-in clients."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from pbxportal.accounts.models import Customer, Partner, PartnerRole, StaffRole, User
+from pbxportal.catalog.models import PriceBook
+
+PASSWORD = "correct-horse-battery"
+_seq = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _postgres_marked_tests_need_postgresql(request: pytest.FixtureRequest) -> None:
+    """Tests marked ``postgres`` (real row-level concurrency) fail, never skip, on another database.
+    The Makefile's SQLite pass deselects them (``-m "not postgres"``); its PostgreSQL pass runs them."""
+    if request.node.get_closest_marker("postgres"):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            pytest.fail(
+                "this test needs PostgreSQL: run it with DATABASE_URL=postgres://... (make test does)"
+            )
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher"]
+
+
+@pytest.fixture
+def make_book(db: Any) -> Callable[..., PriceBook]:
+    def make(code: str = "GOLD-EUR", type: str = "gold", currency: str = "EUR") -> PriceBook:
+        book, _ = PriceBook.objects.get_or_create(
+            code=code, defaults={"name": code, "type": type, "currency": currency}
+        )
+        return book
+
+    return make
+
+
+@pytest.fixture
+def make_partner(db: Any, make_book: Callable[..., PriceBook]) -> Callable[..., Partner]:
+    def make(
+        code: str | None = None, book: PriceBook | None = None, area_manager: User | None = None
+    ) -> Partner:
+        n = next(_seq)
+        code = code or f"partner{n}"
+        return Partner.objects.create(
+            name=f"Partner {code}",
+            code=code,
+            country="IT",
+            price_book=book or make_book(),
+            area_manager=area_manager,
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_user(db: Any) -> Callable[..., User]:
+    def make(partner: Partner | None = None, role: str = PartnerRole.ADMIN, staff_role: str = "") -> User:
+        n = next(_seq)
+        if staff_role:
+            return User.objects.create_user(username=f"staff{n}", password=PASSWORD, staff_role=staff_role)
+        assert partner is not None
+        return User.objects.create_user(
+            username=f"user{n}", password=PASSWORD, partner=partner, partner_role=role
+        )
+
+    return make
+
+
+@pytest.fixture
+def partner_a(make_partner: Callable[..., Partner]) -> Partner:
+    return make_partner("alpha")
+
+
+@pytest.fixture
+def partner_b(make_partner: Callable[..., Partner]) -> Partner:
+    return make_partner("beta")
+
+
+@pytest.fixture
+def user_a(make_user: Callable[..., User], partner_a: Partner) -> User:
+    return make_user(partner_a)
+
+
+@pytest.fixture
+def user_b(make_user: Callable[..., User], partner_b: Partner) -> User:
+    return make_user(partner_b)
+
+
+@pytest.fixture
+def vendor_admin(make_user: Callable[..., User]) -> User:
+    return make_user(staff_role=StaffRole.VENDOR_ADMIN)
+
+
+@pytest.fixture
+def client_for() -> Callable[[User], Client]:
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def customer_a(partner_a: Partner) -> Customer:
+    return Customer.objects.create(partner=partner_a, name="Customer of A", country="IT")
+
+
+@pytest.fixture
+def customer_b(partner_b: Partner) -> Customer:
+    return Customer.objects.create(partner=partner_b, name="Customer of B", country="GB")
+
+
+def money(value: str) -> Decimal:
+    return Decimal(value)
+
+
+@pytest.fixture(autouse=True)
+def _overdue_policy(request: pytest.FixtureRequest, settings: Any) -> None:
+    """Tests not about R-INV-5 never pay their invoices: they run without overdue stages; tests
+    marked ``overdue_policy`` run with the vendor's default stages."""
+    if request.node.get_closest_marker("overdue_policy") is None:
+        settings.OVERDUE_POLICY_FILE = str(Path(__file__).with_name("overdue_off.yaml"))

@@ -1,0 +1,227 @@
+"""How the tenancy test gets an object of another partner for each path parameter name.
+
+Every path parameter of every API route and page must be listed here: the walker fails on a
+parameter it does not know, so a new endpoint cannot skip the cross-partner check. A builder
+takes the victim partner and returns the value to put in the path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pbxportal.accounts.models import ApiToken, BillingContact, Customer, Partner, User
+
+Builder = Callable[[Partner], Any]
+BUILDERS: dict[str, Builder] = {}
+
+
+def builder(*names: str) -> Callable[[Builder], Builder]:
+    def register(fn: Builder) -> Builder:
+        for name in names:
+            BUILDERS[name] = fn
+        return fn
+
+    return register
+
+
+@builder("customer_id")
+def _customer(partner: Partner) -> int:
+    return Customer.objects.create(
+        partner=partner, name=f"Victim customer {Customer.objects.count()}", country="FR"
+    ).pk
+
+
+@builder("contact_id")
+def _contact(partner: Partner) -> int:
+    return BillingContact.objects.create(
+        partner=partner, name="Victim billing", email="victim@example.com"
+    ).pk
+
+
+@builder("token_id")
+def _token(partner: Partner) -> int:
+    user = User.objects.filter(partner=partner).first()
+    assert user is not None
+    return ApiToken.objects.create(
+        partner=partner, user=user, name="victim", prefix="pbxp_victim", digest=f"{partner.pk:064d}"
+    ).pk
+
+
+@builder("partner_id")
+def _partner(partner: Partner) -> int:
+    return partner.pk
+
+
+@builder("book_code")
+def _book(partner: Partner) -> str:
+    return partner.price_book.code
+
+
+def _victim_pbx(partner: Partner) -> Any:
+    """A PBX of the victim partner, written directly (the walker needs ids, not prices)."""
+    from datetime import date
+
+    from pbxportal.catalog.models import Product
+    from pbxportal.pbx.models import Pbx
+
+    model, _ = Product.objects.get_or_create(
+        code="TENANCY-VMHW", defaults={"name": "Victim model", "family": "pbx", "pricing_model": "flat"}
+    )
+    n = Pbx.objects.count() + 1
+    customer = Customer.objects.create(partner=partner, name=f"Victim PBX owner {n}", country="FR")
+    return Pbx.objects.create(
+        partner=partner,
+        customer=customer,
+        model=model,
+        name=f"victim-{partner.pk}-{n}",
+        term="yearly",
+        anchor_date=date(2024, 1, 10),
+        expires_on=date(2025, 1, 10),
+        invoiced_through=date(2025, 1, 10),
+        serial=f"PBX-VICTIM{partner.pk:03d}{n:04d}",
+    )
+
+
+@builder("pbx_id")
+def _pbx(partner: Partner) -> int:
+    return int(_victim_pbx(partner).pk)
+
+
+@builder("subscription_id")
+def _subscription(partner: Partner) -> int:
+    from datetime import date
+
+    from pbxportal.catalog.models import Plan
+    from pbxportal.pbx.models import Subscription
+
+    pbx = _victim_pbx(partner)
+    plan, _ = Plan.objects.get_or_create(
+        product=pbx.model, term="yearly", defaults={"code": "TENANCY-VMHW-y"}
+    )
+    return int(
+        Subscription.objects.create(pbx=pbx, product=pbx.model, plan=plan, started_on=date(2024, 1, 10)).pk
+    )
+
+
+@builder("correction_id")
+def _correction(partner: Partner) -> int:
+    from datetime import date
+
+    from pbxportal.pbx.models import CorrectionRequest
+
+    pbx = _victim_pbx(partner)
+    return int(
+        CorrectionRequest.objects.create(
+            pbx=pbx, filed_on=date(2024, 1, 11), change_date=date(2024, 1, 10), quantities={"UC-BUSINESS": 1}
+        ).pk
+    )
+
+
+@builder("invoice_id")
+def _invoice(partner: Partner) -> int:
+    from pbxportal.invoicing.models import Invoice
+
+    return int(Invoice.objects.create(partner=partner, currency=partner.price_book.currency).pk)
+
+
+@builder("agreement_id")
+def _hwaas_agreement(partner: Partner) -> int:
+    """An HWaaS agreement of the victim (R-HW-2); the file is never reached, so none is written."""
+    from pbxportal.hardware.models import HwaasAgreement
+
+    customer = Customer.objects.create(
+        partner=partner, name=f"Victim HWaaS {Customer.objects.count()}", country="FR"
+    )
+    agreement = HwaasAgreement.objects.create(
+        partner=partner,
+        customer=customer,
+        file="hwaas-agreements/victim.pdf",
+        original_name="victim.pdf",
+        content_type="application/pdf",
+        size=9,
+    )
+    return int(agreement.pk)
+
+
+@builder("order_id")
+def _hardware_order(partner: Partner) -> int:
+    from pbxportal.hardware.models import HardwareOrder
+
+    pbx = _victim_pbx(partner)
+    return int(HardwareOrder.objects.create(partner=partner, customer=pbx.customer, pbx=pbx).pk)
+
+
+@builder("expansion_order_id")
+def _expansion_order(partner: Partner) -> int:
+    from datetime import date
+
+    from pbxportal.expansions.models import ExpansionOrder
+
+    pbx = _victim_pbx(partner)
+    contact = BillingContact.objects.create(partner=partner, name="Victim", email="victim@example.com")
+    return int(
+        ExpansionOrder.objects.create(
+            partner=partner,
+            pbx=pbx,
+            billing_contact=contact,
+            payment_method="offline",
+            ordered_on=date(2024, 1, 10),
+            currency=partner.price_book.currency,
+        ).pk
+    )
+
+
+@builder("licence_version")
+def _licence_version(partner: Partner) -> int:
+    """A version number: the page also takes the victim's ``pbx_id``, which must already be a 404."""
+    return 1
+
+
+def _victim_number_order(partner: Partner) -> Any:
+    from pbxportal.catalog.models import NumberRequirement
+    from pbxportal.voice.models import NumberOrder
+
+    requirement, _ = NumberRequirement.objects.get_or_create(
+        country="FR", number_type="tenancy", defaults={"documents": ["Identity document"]}
+    )
+    return NumberOrder.objects.create(pbx=_victim_pbx(partner), requirement=requirement, kind="new")
+
+
+@builder("number_order_id")
+def _number_order(partner: Partner) -> int:
+    return int(_victim_number_order(partner).pk)
+
+
+@builder("number_document_id")
+def _number_document(partner: Partner) -> int:
+    from pbxportal.voice.models import NumberDocument
+
+    order = _victim_number_order(partner)
+    return int(
+        NumberDocument.objects.create(
+            order=order,
+            name="Identity document",
+            file="number-documents/victim.pdf",
+            original_name="victim.pdf",
+            content_type="application/pdf",
+            size=5,
+        ).pk
+    )
+
+
+@builder("bundle_ticket_id")
+def _bundle_ticket(partner: Partner) -> int:
+    from datetime import date
+
+    from pbxportal.catalog.models import Product
+    from pbxportal.voice.models import BundleSwitchTicket
+
+    product, _ = Product.objects.get_or_create(
+        code="TENANCY-CTA2", defaults={"name": "Victim bundle", "family": "voice", "pricing_model": "flat"}
+    )
+    return int(
+        BundleSwitchTicket.objects.create(
+            pbx=_victim_pbx(partner), to_product=product, requested_on=date(2024, 2, 1)
+        ).pk
+    )
