@@ -1,0 +1,73 @@
+"""Invoice pages (R-INV-1, R-CO-4): the list and one invoice with its lines and their proration."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from pbxportal.common.errors import ApplicationError, NotFound
+from pbxportal.common.views import actor_of, paginate, portal_view, staff_view
+from pbxportal.invoicing import documents, links, selectors
+from pbxportal.invoicing.models import BillRun, BillRunStatus
+
+
+@portal_view
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, selectors.invoice_list(actor=actor_of(request)))
+    return render(request, "invoicing/invoice_list.html", {"page": page, "query": ""})
+
+
+@portal_view
+def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    invoice = selectors.invoice_get(actor=actor_of(request), invoice_id=invoice_id)
+    lines = invoice.lines.order_by("position", "id")
+    return render(request, "invoicing/invoice_detail.html", {"invoice": invoice, "lines": lines})
+
+
+@portal_view
+def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """R-INV-3: the PDF, from the same template as the page."""
+    invoice = selectors.invoice_get(actor=actor_of(request), invoice_id=invoice_id)
+    if not invoice.is_issued:
+        raise NotFound("A draft has no PDF.")
+    response = HttpResponse(documents.invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{documents.pdf_filename(invoice)}"'
+    return response
+
+
+@portal_view
+def invoices_zip(request: HttpRequest) -> HttpResponse:
+    """The PDFs of the invoices issued in a chosen period (inclusive), as one ZIP."""
+    try:
+        first, last = date.fromisoformat(request.GET["from"]), date.fromisoformat(request.GET["to"])
+    except (KeyError, ValueError):
+        raise ApplicationError("from and to: dates as YYYY-MM-DD.", fields={"from": "required"}) from None
+    invoices = selectors.invoice_list(actor=actor_of(request)).filter(
+        number__isnull=False, issued_on__gte=first, issued_on__lte=last
+    )
+    response = HttpResponse(
+        documents.invoices_zip(invoices.order_by("issued_on", "id")), content_type="application/zip"
+    )
+    response["Content-Disposition"] = f'attachment; filename="invoices-{first}-{last}.zip"'
+    return response
+
+
+def invoice_open(request: HttpRequest) -> HttpResponse:
+    """The one-time mail link (R-INV-3): no login; once within 24 hours, then a clear refusal."""
+    try:
+        invoice = links.invoice_link_open(token=request.GET.get("token", ""), now=timezone.now())
+    except links.LinkRefused as exc:
+        return render(request, "invoicing/link_refused.html", {"error": exc}, status=exc.status)
+    lines = invoice.lines.order_by("position", "id")
+    return render(request, "invoicing/invoice_link.html", {"invoice": invoice, "lines": lines})
+
+
+@staff_view
+def billruns(request: HttpRequest) -> HttpResponse:
+    """Bill runs with their progress (R-INV-2)."""
+    page = paginate(request, BillRun.objects.order_by("-day", "-id"))
+    running = any(run.status == BillRunStatus.RUNNING for run in page)
+    return render(request, "invoicing/billruns.html", {"page": page, "running": running, "query": ""})

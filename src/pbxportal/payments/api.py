@@ -1,0 +1,127 @@
+"""Payments API (R-INV-4, R-API-2): start a checkout, provider webhooks, staff bank transfers.
+
+Every POST here moves money and honours ``Idempotency-Key`` (common.idempotency); the webhooks
+are authenticated by their signature instead of a token.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Router, Schema
+
+from pbxportal.common.api import actor_of
+from pbxportal.common.timeutil import vendor_today
+from pbxportal.payments import selectors, services
+
+router = Router(tags=["payments"])
+
+
+class CheckoutIn(Schema):
+    invoice_id: int
+    provider: str = "card"
+    amount: Decimal | None = None
+
+
+class CheckoutOut(Schema):
+    reference: str
+    redirect_url: str
+    amount: Decimal
+    currency: str
+
+
+class OfflineIn(Schema):
+    invoice_id: int
+    amount: Decimal
+    received_on: date
+    pi_number: str = ""
+
+
+class PaymentOut(Schema):
+    id: int
+    invoice_id: int
+    method: str
+    amount: Decimal
+    currency: str
+    received_on: date
+    pi_number: str
+
+
+class BalanceOut(Schema):
+    currency: str
+    due: Decimal
+    overdue: Decimal
+    paid: Decimal
+    credit: Decimal
+    overdue_days: int
+    overdue_stage: str | None
+
+
+def _key(request: HttpRequest) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    return f"api:{actor_of(request).user.pk}:{key}" if key else None
+
+
+@router.post("/checkouts", response={201: CheckoutOut})
+def checkout_create(request: HttpRequest, payload: CheckoutIn) -> tuple[int, object]:
+    """Pay an invoice, or part of it, on the provider's hosted page: redirect the user to ``redirect_url``."""
+    checkout = services.checkout_start(
+        actor=actor_of(request),
+        invoice_id=payload.invoice_id,
+        provider_code=payload.provider,
+        amount=payload.amount,
+    )
+    return 201, checkout
+
+
+@router.post("/webhooks/card", auth=None)
+def webhook_card(request: HttpRequest) -> dict[str, str]:
+    """Card provider events, Stripe-style ``Stripe-Signature`` (R-INV-4)."""
+    return {
+        "outcome": services.webhook_receive(
+            provider_code="card", body=request.body, headers=request.headers, now=timezone.now()
+        )
+    }
+
+
+@router.post("/webhooks/paypal", auth=None)
+def webhook_paypal(request: HttpRequest) -> dict[str, str]:
+    """PayPal events with ``PAYPAL-TRANSMISSION-*`` headers (R-INV-4)."""
+    return {
+        "outcome": services.webhook_receive(
+            provider_code="paypal", body=request.body, headers=request.headers, now=timezone.now()
+        )
+    }
+
+
+@router.post("/offline", response={201: PaymentOut})
+def offline_record(request: HttpRequest, payload: OfflineIn) -> tuple[int, object]:
+    """Staff record a bank transfer, with the partner's PI number if any (R-INV-4)."""
+    payment = services.payment_record_offline(
+        actor=actor_of(request),
+        invoice_id=payload.invoice_id,
+        amount=payload.amount,
+        received_on=payload.received_on,
+        pi_number=payload.pi_number,
+        idempotency_key=_key(request),
+    )
+    return 201, payment
+
+
+@router.get("/balance", response=BalanceOut)
+def balance(request: HttpRequest) -> dict[str, object]:
+    """The partner's account balance and overdue stage (R-INV-5)."""
+    actor = actor_of(request)
+    found = selectors.account_balance(actor=actor, partner_id=actor.own_partner_id, today=vendor_today())
+    return {
+        "currency": found.currency,
+        "due": found.due,
+        "overdue": found.overdue,
+        "paid": found.paid,
+        "credit": found.credit,
+        "overdue_days": found.state.days,
+        "overdue_stage": found.state.stage.code if found.state.stage else None,
+    }

@@ -1,0 +1,28 @@
+"""Payment providers behind one interface (R-INV-4): a hosted payment page to redirect to, and a
+webhook whose signature is verified before anything is believed."""
+
+from __future__ import annotations
+
+from pbxportal.payments.providers.base import InvalidSignature, PaymentProvider, ProviderEvent
+from pbxportal.payments.providers.card import CardProvider
+from pbxportal.payments.providers.paypal import PayPalProvider
+
+__all__ = ["InvalidSignature", "PaymentProvider", "ProviderEvent", "provider"]
+
+
+def provider(code: str) -> PaymentProvider:
+    """The configured adapter for ``code`` (``card`` or ``paypal``)."""
+    from django.conf import settings
+
+    if code == "card":
+        return CardProvider(
+            checkout_url=settings.PAYMENT_CARD_CHECKOUT_URL,
+            webhook_secret=settings.PAYMENT_CARD_WEBHOOK_SECRET,
+        )
+    if code == "paypal":
+        return PayPalProvider(
+            checkout_url=settings.PAYMENT_PAYPAL_CHECKOUT_URL,
+            webhook_id=settings.PAYMENT_PAYPAL_WEBHOOK_ID,
+            webhook_secret=settings.PAYMENT_PAYPAL_WEBHOOK_SECRET,
+        )
+    raise KeyError(code)

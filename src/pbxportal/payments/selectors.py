@@ -1,0 +1,65 @@
+"""Reads of payments: a partner's account balance (R-UI-1), its payments, staff lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import F, QuerySet, Sum
+
+from pbxportal.accounts.models import Partner
+from pbxportal.common.actor import Actor
+from pbxportal.common.tenancy import get_scoped, scoped
+from pbxportal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
+from pbxportal.overdue.policy import OverdueState, partner_state
+from pbxportal.payments.models import Payment
+
+
+@dataclass(frozen=True)
+class Balance:
+    currency: str
+    due: Decimal
+    overdue: Decimal
+    paid: Decimal
+    credit: Decimal
+    state: OverdueState
+
+
+def _sum(qs: QuerySet[Any], expression: Any) -> Decimal:
+    total: Decimal | None = qs.aggregate(total=Sum(expression))["total"]
+    return total or Decimal(0)
+
+
+def account_balance(*, actor: Actor, partner_id: int, today: date) -> Balance:
+    """Due (not yet past its date), overdue (past it), paid, and credit (credit notes issued)."""
+    partner = get_scoped(Partner.objects.select_related("price_book"), actor, pk=partner_id)
+    invoices = Invoice.objects.filter(partner=partner)
+    open_ = invoices.filter(kind=InvoiceKind.INVOICE, status__in=[InvoiceStatus.DUE, InvoiceStatus.OVERDUE])
+    outstanding = F("total") - F("amount_paid")
+    return Balance(
+        currency=partner.currency,
+        due=_sum(open_.filter(due_on__gte=today), outstanding),
+        overdue=_sum(open_.filter(due_on__lt=today), outstanding),
+        paid=_sum(Payment.objects.filter(partner=partner), F("amount")),
+        credit=-_sum(invoices.filter(kind=InvoiceKind.CREDIT_NOTE), F("total")),
+        state=partner_state(partner_id=partner.pk, today=today),
+    )
+
+
+def open_invoices(*, actor: Actor, partner_id: int) -> QuerySet[Invoice]:
+    return (
+        scoped(Invoice, actor)
+        .filter(
+            partner_id=partner_id,
+            kind=InvoiceKind.INVOICE,
+            status__in=[InvoiceStatus.DUE, InvoiceStatus.OVERDUE],
+        )
+        .order_by("due_on", "id")
+    )
+
+
+def payment_list(*, actor: Actor, partner_id: int | None = None) -> QuerySet[Payment]:
+    qs = scoped(Payment.objects.select_related("invoice", "partner"), actor)
+    return qs.filter(partner_id=partner_id) if partner_id else qs

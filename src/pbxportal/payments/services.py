@@ -1,0 +1,193 @@
+"""Writes of payments (R-INV-4, R-API-2): checkouts on a provider's hosted page, verified provider
+webhooks, offline bank transfers recorded by staff; partial payments; each applied exactly once."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+
+from pbxportal.common.actor import Actor
+from pbxportal.common.errors import ApplicationError, Conflict, Forbidden
+from pbxportal.common.tenancy import get_scoped
+from pbxportal.common.timeutil import vendor_today
+from pbxportal.core.money import round_line
+from pbxportal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
+from pbxportal.payments.hooks import run_paid_hooks
+from pbxportal.payments.models import Checkout, CheckoutStatus, Method, Payment, WebhookEvent
+from pbxportal.payments.providers import InvalidSignature, ProviderEvent, provider
+
+PAYABLE = (InvoiceStatus.DUE, InvoiceStatus.OVERDUE)
+
+
+def _payable_amount(invoice: Invoice, amount: Decimal | None) -> Decimal:
+    if invoice.kind != InvoiceKind.INVOICE or invoice.status not in PAYABLE:
+        raise Conflict(f"Invoice {invoice.number} is {invoice.status}: nothing to pay.", rule="R-INV-4")
+    balance = invoice.total - invoice.amount_paid
+    amount = balance if amount is None else amount
+    if amount <= 0 or amount != round_line(amount, invoice.currency):
+        raise ApplicationError(
+            f"amount: a positive amount in {invoice.currency} with its currency's decimals.",
+            rule="R-INV-4",
+            fields={"amount": "invalid"},
+        )
+    if amount > balance:
+        raise ApplicationError(
+            f"amount: {amount} is more than the {balance} still due on {invoice.number}.",
+            rule="R-INV-4",
+            fields={"amount": "more than due"},
+        )
+    return amount
+
+
+def _apply(
+    *,
+    invoice_id: int,
+    amount: Decimal,
+    currency: str,
+    method: str,
+    received_on: date,
+    provider_ref: str | None = None,
+    checkout: Checkout | None = None,
+    pi_number: str = "",
+    recorded_by: Actor | None = None,
+    idempotency_key: str | None = None,
+) -> Payment:
+    """Record a payment and move the invoice on (partial payments add up; R-INV-1 allows only the
+    payment fields of an issued invoice to change). The invoice row is locked meanwhile."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+    if currency != invoice.currency:
+        raise ApplicationError(f"currency: {currency}; the invoice is in {invoice.currency}.", rule="R-INV-4")
+    payment = Payment.objects.create(
+        partner_id=invoice.partner_id,
+        invoice=invoice,
+        method=method,
+        amount=amount,
+        currency=currency,
+        received_on=received_on,
+        provider_ref=provider_ref,
+        checkout=checkout,
+        pi_number=pi_number[:60],
+        recorded_by=recorded_by.user if recorded_by else None,
+        idempotency_key=idempotency_key,
+    )
+    invoice.amount_paid += amount
+    if invoice.amount_paid >= invoice.total:
+        invoice.status, invoice.paid_on = InvoiceStatus.PAID, received_on
+        run_paid_hooks(invoice)
+    invoice.save(update_fields=["amount_paid", "status", "paid_on", "updated_at"])
+    return payment
+
+
+def checkout_start(
+    *, actor: Actor, invoice_id: int, provider_code: str, amount: Decimal | None = None
+) -> Checkout:
+    """Start paying an invoice (all of what is due, or part of it) on the provider's hosted page.
+    Allowed in every overdue stage: paying is never blocked (R-INV-5)."""
+    actor.require_partner_role("billing")
+    if provider_code not in (Method.CARD, Method.PAYPAL):
+        raise ApplicationError("provider: card or paypal.", fields={"provider": "unknown"})
+    invoice = get_scoped(Invoice, actor, pk=invoice_id)
+    amount = _payable_amount(invoice, amount)
+    reference = "chk_" + secrets.token_urlsafe(18)
+    url = provider(provider_code).hosted_page_url(
+        reference=reference, amount=amount, currency=invoice.currency, description=f"Invoice {invoice.number}"
+    )
+    return Checkout.objects.create(
+        partner_id=invoice.partner_id,
+        invoice=invoice,
+        provider=provider_code,
+        reference=reference,
+        amount=amount,
+        currency=invoice.currency,
+        redirect_url=url,
+        created_by=actor.user,
+    )
+
+
+def webhook_receive(*, provider_code: str, body: bytes, headers: Mapping[str, str], now: datetime) -> str:
+    """A provider's webhook (R-INV-4): a forged one (bad signature) is refused and changes nothing;
+    a replayed one finds its event row and is applied once. Returns what happened."""
+    try:
+        event = provider(provider_code).parse_webhook(body=body, headers=headers, now=now)
+    except InvalidSignature as exc:
+        raise Forbidden(f"Webhook signature refused: {exc}.", rule="R-INV-4") from None
+    try:
+        with transaction.atomic():
+            record = WebhookEvent.objects.create(
+                provider=provider_code, event_id=event.event_id, event_type=event.event_type, payload={}
+            )
+            outcome = _webhook_apply(provider_code, event, now)
+            record.outcome = outcome
+            record.payload = {"reference": event.reference, "amount": str(event.amount)}
+            record.save(update_fields=["outcome", "payload"])
+    except IntegrityError:
+        return "replayed: already applied"
+    return outcome
+
+
+def _webhook_apply(provider_code: str, event: ProviderEvent, now: datetime) -> str:
+    if not event.paid:
+        return f"ignored {event.event_type}"
+    checkout = (
+        Checkout.objects.select_for_update().filter(reference=event.reference, provider=provider_code).first()
+    )
+    if checkout is None:
+        return f"unknown checkout {event.reference}"
+    if Payment.objects.filter(provider_ref=event.provider_ref).exists():
+        return "payment already recorded"
+    _apply(
+        invoice_id=checkout.invoice_id,
+        amount=event.amount,
+        currency=event.currency,
+        method=provider_code,
+        received_on=vendor_today(now),
+        provider_ref=event.provider_ref,
+        checkout=checkout,
+    )
+    checkout.status = CheckoutStatus.PAID
+    checkout.save(update_fields=["status"])
+    return f"paid {event.amount} {event.currency}"
+
+
+def payment_record_offline(
+    *,
+    actor: Actor,
+    invoice_id: int,
+    amount: Decimal,
+    received_on: date,
+    pi_number: str = "",
+    idempotency_key: str | None = None,
+) -> Payment:
+    """Staff record a bank transfer (R-INV-4, R-EX-3), with the PI number when the partner gave one.
+    The same idempotency key returns the first payment (a double-posted form pays once)."""
+    invoice = get_scoped(Invoice, actor, pk=invoice_id)
+    actor.require_staff("customer_care")
+    if idempotency_key:
+        existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            if existing.invoice_id != invoice.pk or existing.amount != amount:
+                raise Conflict("This idempotency key recorded another payment.", rule="R-API-2")
+            return existing
+    try:
+        with transaction.atomic():
+            invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+            amount = _payable_amount(invoice, amount)
+            return _apply(
+                invoice_id=invoice.pk,
+                amount=amount,
+                currency=invoice.currency,
+                method=Method.BANK_TRANSFER,
+                received_on=received_on,
+                pi_number=pi_number.strip(),
+                recorded_by=actor,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError:
+        existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from pbxportal.payments import views
+
+app_name = "payments"
+URL_PREFIX = "payments/"
+
+urlpatterns = [
+    path("balance/", views.balance, name="balance"),
+    path("invoices/<int:invoice_id>/pay/", views.pay, name="pay"),
+    path("staff/offline/", views.staff_offline, name="staff_offline"),
+]
