@@ -1,0 +1,197 @@
+"""The voice trunk's data (CLASSOUND): call records, monthly usage, number orders and their
+documents, bundle-switch tickets (R-VT-2..10).
+
+Call records are kept per PBX with their identity (R-VT-8) so re-ingesting never charges twice,
+and carry their rating (area, billed and free seconds, amount at 6 decimals, capped flag, error
+reason). On PostgreSQL the table is partitioned by ``month`` (migration 0002, docs/deployment.md).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class CallKind(models.TextChoices):
+    VOICE = "voice", "Voice"
+    SMS = "sms", "SMS"
+
+
+class CallRecord(models.Model):
+    """One call record of a PBX and its rating (R-VT-3..8).
+
+    ``identity`` is the record's unique id, else a hash of PBX, start, caller, callee and duration
+    (``core.rating.cdr.call_identity``); unique per PBX and month (the month follows from the
+    start, so per PBX). An unknown destination is an error record (``error`` set), never a zero.
+    """
+
+    pbx = models.ForeignKey("pbx.Pbx", on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(help_text="first day of the call's month in the vendor's time zone")
+    identity = models.CharField(max_length=80)
+    start = models.DateTimeField()
+    caller = models.CharField(max_length=80, blank=True)
+    callee = models.CharField(max_length=80, help_text="as dialled")
+    callee_e164 = models.CharField(max_length=20, blank=True)
+    billsec = models.PositiveIntegerField(help_text="answered seconds as recorded")
+    kind = models.CharField(max_length=5, choices=CallKind.choices, default=CallKind.VOICE)
+    area = models.CharField(max_length=5, blank=True)
+    billed_seconds = models.PositiveIntegerField(default=0)
+    free_seconds = models.PositiveIntegerField(default=0)
+    charged_units = models.PositiveIntegerField(default=0)
+    amount = models.DecimalField(max_digits=18, decimal_places=6, default=0)
+    capped = models.BooleanField(default=False, help_text="R-VT-6: over 14400 s, rated as 14400 s")
+    error = models.CharField(max_length=200, blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_path = "pbx__partner"
+
+    class Meta:
+        ordering = ["start", "identity"]
+        constraints = [
+            models.UniqueConstraint(fields=["pbx", "month", "identity"], name="call_record_identity_unique")
+        ]
+        indexes = [models.Index(fields=["pbx", "month", "start"], name="call_record_pbx_month")]
+
+
+class UsageMonth(models.Model):
+    """A PBX's month after rating (R-VT-2, R-VT-5): the allowance, its use, the amount so far.
+
+    Rewritten whenever the month is rated; the live authorisation reads it (R-VT-6).
+    ``invoice`` is the usage invoice issued for the month (R-INV-1: never edited afterwards).
+    """
+
+    pbx = models.ForeignKey("pbx.Pbx", on_delete=models.PROTECT, related_name="+")
+    month = models.DateField()
+    bundle = models.CharField(max_length=5, blank=True)
+    allowance_seconds = models.PositiveBigIntegerField(default=0)
+    allowance_used = models.PositiveBigIntegerField(default=0)
+    sms_total = models.PositiveIntegerField(default=0)
+    sms_used = models.PositiveIntegerField(default=0)
+    calls = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    amount = models.DecimalField(max_digits=18, decimal_places=6, default=0)
+    rated_at = models.DateTimeField(null=True, blank=True)
+    invoice = models.ForeignKey(
+        "invoicing.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    tenant_path = "pbx__partner"
+
+    class Meta:
+        ordering = ["-month", "pbx"]
+        constraints = [models.UniqueConstraint(fields=["pbx", "month"], name="usage_month_unique")]
+
+    @property
+    def allowance_left(self) -> int:
+        return max(self.allowance_seconds - self.allowance_used, 0)
+
+
+class NumberOrderKind(models.TextChoices):
+    NEW = "new", "New number"
+    PORTING = "porting", "Porting"
+
+
+class NumberOrderStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class NumberOrder(models.Model):
+    """An order for a new number or a porting (R-VT-10): draft → submitted → in review →
+    approved (the number's subscription starts, co-termed) or rejected with the reason."""
+
+    pbx = models.ForeignKey("pbx.Pbx", on_delete=models.PROTECT, related_name="number_orders")
+    requirement = models.ForeignKey("catalog.NumberRequirement", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=NumberOrderKind.choices)
+    status = models.CharField(
+        max_length=10, choices=NumberOrderStatus.choices, default=NumberOrderStatus.DRAFT
+    )
+    address = models.TextField(blank=True, help_text="the customer's address (new numbers)")
+    number = models.CharField(
+        max_length=20, blank=True, help_text="E.164: the ported number, or the one assigned"
+    )
+    rejection_reason = models.CharField(max_length=300, blank=True)
+    subscription = models.ForeignKey(
+        "pbx.Subscription", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_on = models.DateField(null=True, blank=True)
+
+    tenant_path = "pbx__partner"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def required_documents(self) -> list[str]:
+        docs = (
+            self.requirement.porting_documents
+            if self.kind == NumberOrderKind.PORTING
+            else self.requirement.documents
+        )
+        return [str(name) for name in docs]
+
+
+class NumberDocument(models.Model):
+    """A document uploaded for a number order: type and size checked, stored under MEDIA_ROOT
+    (outside the web root) and served only through a view to the owner and staff (R-VT-10)."""
+
+    order = models.ForeignKey(NumberOrder, on_delete=models.CASCADE, related_name="documents")
+    name = models.CharField(max_length=200, help_text="which required document this is")
+    file = models.FileField(upload_to="number-documents/%Y/%m/")
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_path = "order__pbx__partner"
+
+    class Meta:
+        ordering = ["order", "name", "-uploaded_at"]
+
+
+class BundleSwitchStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    APPROVED = "approved", "Approved (applies on the 1st)"
+    APPLIED = "applied", "Applied"
+    REJECTED = "rejected", "Rejected"
+
+
+class BundleSwitchTicket(models.Model):
+    """A customer-care ticket switching the PBX's voice bundle CTA1 ↔ CTA2, applied by staff from
+    the next month (R-VT-5)."""
+
+    pbx = models.ForeignKey("pbx.Pbx", on_delete=models.PROTECT, related_name="+")
+    to_product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=BundleSwitchStatus.choices, default=BundleSwitchStatus.REQUESTED
+    )
+    note = models.CharField(max_length=300, blank=True)
+    requested_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_on = models.DateField()
+    effective_on = models.DateField(null=True, blank=True, help_text="the 1st of the month it applies")
+    decided_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision_note = models.CharField(max_length=300, blank=True)
+
+    tenant_path = "pbx__partner"
+
+    class Meta:
+        ordering = ["-requested_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pbx"],
+                condition=Q(status__in=["requested", "approved"]),
+                name="bundle_switch_one_open_per_pbx",
+            )
+        ]

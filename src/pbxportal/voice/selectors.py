@@ -1,0 +1,114 @@
+"""Reads of the voice trunk, through the tenancy layer (R-TEN-1)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import QuerySet
+
+from pbxportal.catalog.models import Family
+from pbxportal.common.actor import Actor
+from pbxportal.common.tenancy import get_scoped, scoped
+from pbxportal.core.rating import AllowanceUsage, RatedCall, UsageLine, summarise
+from pbxportal.pbx.models import Pbx, Subscription
+from pbxportal.voice.models import BundleSwitchTicket, CallRecord, NumberDocument, NumberOrder, UsageMonth
+
+
+def _label(month: date) -> str:
+    return f"{month.year:04d}-{month.month:02d}"
+
+
+def usage_lines(*, pbx: Pbx, month: date) -> list[UsageLine]:
+    """The month's usage lines per area and kind (R-VT-2..4): the core's ``summarise`` over the
+    rated records, each line's amount rounded once (R-CAT-6), the allowance used and left."""
+    currency = pbx.partner.price_book.currency
+    label = _label(month)
+    rated = [
+        RatedCall(
+            call_id=identity,
+            area=area or None,
+            billed_seconds=billed,
+            free_seconds=free,
+            charged_units=units,
+            amount=amount,
+            capped=capped,
+            error=error or None,
+            pbx=str(pbx.pk),
+            period=label,
+            kind="sms" if kind == "sms" else "voice",
+            unit="sms" if kind == "sms" else ("minute" if area == "CTA1" else "second"),
+            currency=currency if area else None,
+        )
+        for identity, area, billed, free, units, amount, capped, error, kind in CallRecord.objects.filter(
+            pbx_id=pbx.pk, month=month, rated_at__isnull=False
+        ).values_list(
+            "identity",
+            "area",
+            "billed_seconds",
+            "free_seconds",
+            "charged_units",
+            "amount",
+            "capped",
+            "error",
+            "kind",
+        )
+    ]
+    usage = UsageMonth.objects.filter(pbx_id=pbx.pk, month=month).first()
+    allowances = []
+    if usage is not None and usage.bundle:
+        allowances.append(
+            AllowanceUsage(
+                pbx=str(pbx.pk),
+                period=label,
+                bundle="CTA2" if usage.bundle == "CTA2" else "CTA1",
+                seconds_total=usage.allowance_seconds,
+                seconds_used=usage.allowance_used,
+                sms_total=usage.sms_total,
+                sms_used=usage.sms_used,
+            )
+        )
+    return summarise(rated, allowances)
+
+
+def pbx_for_usage(*, actor: Actor, pbx_id: int) -> Pbx:
+    return get_scoped(Pbx.objects.select_related("partner__price_book", "customer"), actor, pk=pbx_id)
+
+
+def usage_month(*, pbx: Pbx, month: date) -> UsageMonth | None:
+    return UsageMonth.objects.filter(pbx=pbx, month=month).first()
+
+
+def usage_months(*, pbx: Pbx) -> list[date]:
+    return list(UsageMonth.objects.filter(pbx=pbx).order_by("-month").values_list("month", flat=True))
+
+
+def call_errors(*, pbx: Pbx, month: date) -> QuerySet[CallRecord]:
+    """The month's error records (unknown destinations and the like, R-VT-7), never charged."""
+    return CallRecord.objects.filter(pbx=pbx, month=month).exclude(error="").order_by("start")
+
+
+def number_orders(*, actor: Actor, status: str | None = None) -> QuerySet[NumberOrder]:
+    orders = scoped(NumberOrder.objects.select_related("pbx__partner", "requirement"), actor)
+    return orders.filter(status=status) if status else orders
+
+
+def number_order_get(*, actor: Actor, order_id: int) -> NumberOrder:
+    return get_scoped(
+        NumberOrder.objects.select_related("pbx__partner", "requirement__product"), actor, pk=order_id
+    )
+
+
+def number_document_get(*, actor: Actor, document_id: int) -> NumberDocument:
+    return get_scoped(NumberDocument.objects.select_related("order"), actor, pk=document_id)
+
+
+def numbers(*, actor: Actor) -> QuerySet[Subscription]:
+    """The partner's numbers: active number subscriptions (R-VT-10)."""
+    return scoped(
+        Subscription.objects.filter(product__family=Family.NUMBER).select_related("pbx", "product"), actor
+    ).order_by("pbx__name", "id")
+
+
+def bundle_switches(*, actor: Actor, status: str | None = None) -> QuerySet[BundleSwitchTicket]:
+    tickets = scoped(BundleSwitchTicket.objects.select_related("pbx__partner", "to_product"), actor)
+    return tickets.filter(status=status) if status else tickets

@@ -1,0 +1,259 @@
+"""Voice pages: numbers and number orders, a PBX's usage with its chart, the staff review of number
+documents and the bundle-switch tickets (R-VT-2..10, R-UI-1). Thin: they call the services."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import cast
+
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from pbxportal.catalog.models import NumberRequirement
+from pbxportal.common.errors import ApplicationError
+from pbxportal.common.tenancy import scoped
+from pbxportal.common.timeutil import vendor_today
+from pbxportal.common.views import actor_of, paginate, portal_view, staff_view
+from pbxportal.pbx.models import Pbx
+from pbxportal.voice import selectors, services
+from pbxportal.voice.models import BundleSwitchStatus, NumberOrderStatus
+
+AREAS = ("CTA1", "CTA2", "CTA3", "CTA4", "CTA5", "CTA6")
+
+
+def _refused(request: HttpRequest, exc: ApplicationError) -> None:
+    messages.error(request, exc.message + (f" ({exc.rule})" if exc.rule else ""))
+
+
+@portal_view
+def numbers(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    return render(
+        request,
+        "voice/numbers.html",
+        {
+            "numbers": selectors.numbers(actor=actor)[:200],
+            "page": paginate(request, selectors.number_orders(actor=actor)),
+        },
+    )
+
+
+@portal_view
+def number_order_new(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    pbxs = scoped(Pbx.objects.all(), actor).order_by("name")
+    requirements = NumberRequirement.objects.filter(product__isnull=False).select_related("product")
+    if request.method == "POST":
+        country, _, number_type = request.POST.get("requirement", "").partition(":")
+        try:
+            order = services.number_order_create(
+                actor=actor,
+                pbx_id=int(request.POST.get("pbx_id") or 0),
+                country=country,
+                number_type=number_type,
+                kind=request.POST.get("kind", "new"),
+                address=request.POST.get("address", ""),
+                number=request.POST.get("number", ""),
+            )
+        except ApplicationError as exc:
+            _refused(request, exc)
+        else:
+            return redirect("voice:number_order", number_order_id=order.pk)
+    return render(request, "voice/number_order_new.html", {"pbxs": pbxs, "requirements": requirements})
+
+
+@portal_view
+def number_order(request: HttpRequest, number_order_id: int) -> HttpResponse:
+    order = selectors.number_order_get(actor=actor_of(request), order_id=number_order_id)
+    documents = list(order.documents.all())
+    uploaded = {document.name for document in documents}
+    return render(
+        request,
+        "voice/number_order.html",
+        {
+            "order": order,
+            "documents": documents,
+            "missing": [name for name in order.required_documents if name not in uploaded],
+        },
+    )
+
+
+@require_POST
+@portal_view
+def number_document_upload(request: HttpRequest, number_order_id: int) -> HttpResponse:
+    try:
+        services.number_document_upload(
+            actor=actor_of(request),
+            order_id=number_order_id,
+            name=request.POST.get("name", ""),
+            upload=request.FILES.get("file"),
+        )
+        messages.success(request, "Document uploaded.")
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise
+        _refused(request, exc)
+    return redirect("voice:number_order", number_order_id=number_order_id)
+
+
+@require_POST
+@portal_view
+def number_order_submit(request: HttpRequest, number_order_id: int) -> HttpResponse:
+    try:
+        services.number_order_submit(actor=actor_of(request), order_id=number_order_id)
+        messages.success(request, "Order submitted for review.")
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise
+        _refused(request, exc)
+    return redirect("voice:number_order", number_order_id=number_order_id)
+
+
+@portal_view
+def number_document(request: HttpRequest, number_document_id: int) -> HttpResponse:
+    """A number document, only to its owning partner and staff (R-VT-10)."""
+    document = selectors.number_document_get(actor=actor_of(request), document_id=number_document_id)
+    response = FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type,
+    )
+    return cast(HttpResponse, response)  # streamed; portal_view only passes it through
+
+
+def _month(value: str | None) -> date:
+    try:
+        year, month = (int(part) for part in (value or "").split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return vendor_today().replace(day=1)
+
+
+@portal_view
+def usage(request: HttpRequest, pbx_id: int) -> HttpResponse:
+    """A PBX's usage of a month: lines per area, a bar chart of minutes by area (plain HTML/CSS) and
+    the allowance left (R-VT-2..4)."""
+    pbx = selectors.pbx_for_usage(actor=actor_of(request), pbx_id=pbx_id)
+    month = _month(request.GET.get("month"))
+    lines = selectors.usage_lines(pbx=pbx, month=month)
+    minutes = {area: 0 for area in AREAS}
+    for line in lines:
+        if line.kind == "voice":
+            minutes[line.area] += line.seconds // 60
+    top = max(minutes.values()) or 1
+    chart = [
+        {"area": area, "minutes": value, "percent": round(value * 100 / top)}
+        for area, value in minutes.items()
+    ]
+    row = selectors.usage_month(pbx=pbx, month=month)
+    return render(
+        request,
+        "voice/usage.html",
+        {
+            "pbx": pbx,
+            "month": month,
+            "months": selectors.usage_months(pbx=pbx),
+            "lines": lines,
+            "chart": chart,
+            "usage": row,
+            "errors": selectors.call_errors(pbx=pbx, month=month)[:50],
+            "allowance_left_minutes": row.allowance_left // 60 if row else 0,
+        },
+    )
+
+
+@require_POST
+@portal_view
+def bundle_switch(request: HttpRequest, pbx_id: int) -> HttpResponse:
+    try:
+        services.bundle_switch_request(
+            actor=actor_of(request),
+            pbx_id=pbx_id,
+            to_product_code=request.POST.get("to_product", ""),
+            note=request.POST.get("note", ""),
+            today=vendor_today(),
+        )
+        messages.success(request, "Bundle switch requested: customer care applies it from the next month.")
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise
+        _refused(request, exc)
+    return redirect("voice:usage", pbx_id=pbx_id)
+
+
+# --- Staff ----------------------------------------------------------------------------------------
+
+
+@staff_view
+def staff_number_orders(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status") or NumberOrderStatus.SUBMITTED
+    orders = selectors.number_orders(actor=actor_of(request), status=status).prefetch_related("documents")
+    return render(
+        request,
+        "voice/staff_number_orders.html",
+        {"page": paginate(request, orders), "status": status, "statuses": NumberOrderStatus.choices},
+    )
+
+
+@require_POST
+@portal_view
+def staff_number_order_decide(request: HttpRequest, number_order_id: int) -> HttpResponse:
+    """Review, approve (with the number assigned) or reject (with the reason) an order (R-VT-10).
+    The order is looked up before the staff check, so another partner's id is a 404."""
+    actor = actor_of(request)
+    action = request.POST.get("action", "")
+    try:
+        if action == "approve":
+            services.number_order_approve(
+                actor=actor,
+                order_id=number_order_id,
+                number=request.POST.get("number", ""),
+                today=vendor_today(),
+            )
+        elif action == "reject":
+            services.number_order_reject(
+                actor=actor,
+                order_id=number_order_id,
+                reason=request.POST.get("reason", ""),
+                today=vendor_today(),
+            )
+        else:
+            services.number_order_review(actor=actor, order_id=number_order_id)
+        messages.success(request, f"Order {number_order_id}: done.")
+    except ApplicationError as exc:
+        if exc.status in (403, 404):
+            raise
+        _refused(request, exc)
+    return redirect("voice:staff_number_orders")
+
+
+@staff_view
+def staff_bundle_switches(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status") or BundleSwitchStatus.REQUESTED
+    tickets = selectors.bundle_switches(actor=actor_of(request), status=status)
+    return render(
+        request,
+        "voice/staff_bundle_switches.html",
+        {"page": paginate(request, tickets), "status": status, "statuses": BundleSwitchStatus.choices},
+    )
+
+
+@require_POST
+@portal_view
+def staff_bundle_switch_decide(request: HttpRequest, bundle_ticket_id: int) -> HttpResponse:
+    try:
+        services.bundle_switch_decide(
+            actor=actor_of(request),
+            ticket_id=bundle_ticket_id,
+            approve=request.POST.get("action") == "approve",
+            note=request.POST.get("note", ""),
+            today=vendor_today(),
+        )
+    except ApplicationError as exc:
+        if exc.status in (403, 404):
+            raise
+        _refused(request, exc)
+    return redirect("voice:staff_bundle_switches")
