@@ -1,0 +1,119 @@
+"""``pbxportal agent-simulate`` and ``pbxportal bench licence-polls`` (R-LIC-3, R-EX-3, R-CLI-1)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from pbxportal.common.bench import bench_subparsers
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _new_software_pbxs(count: int, partner_code: str, plan: str) -> list[str]:
+    """Create ``count`` software PBXs for the partner (as its admin) and return their PBX keys."""
+    import secrets
+
+    from django.utils import timezone
+
+    from pbxportal.accounts.models import Customer, PartnerRole, User
+    from pbxportal.common.actor import Actor
+    from pbxportal.pbx.models import Pbx
+    from pbxportal.pbx.services import pbx_create
+
+    user = User.objects.filter(partner__code=partner_code, partner_role=PartnerRole.ADMIN).first()
+    customer = Customer.objects.filter(partner__code=partner_code).order_by("pk").first()
+    if user is None or customer is None:
+        raise SystemExit(f"agent-simulate: partner {partner_code!r} needs an admin user and a customer")
+    keys = []
+    for _ in range(count):
+        name = f"sim-{secrets.token_hex(4)}"
+        pbx_create(
+            actor=Actor(user=user),
+            customer_id=customer.pk,
+            model_code=plan,
+            name=name,
+            term="yearly",
+            licences={},
+            today=timezone.localdate(),
+        )
+        keys.append(Pbx.objects.get(name=name).pbx_key)
+    return keys
+
+
+def _agent_simulate(args: argparse.Namespace) -> int:
+    from pbxportal.licensing.bench import agent_simulate
+
+    keys = list(args.pbx_key or [])
+    if args.pbxs:
+        from pbxportal.cli import _setup_django
+
+        _setup_django()
+        keys += _new_software_pbxs(args.pbxs, args.partner, args.plan)
+    if not keys:
+        print("agent-simulate: give --pbxs N (new software PBXs) or --pbx-key KEY", file=sys.stderr)
+        return 2
+    fleet = agent_simulate(url=args.url, pbx_keys=keys, polls=args.polls, interval=args.interval, say=_say)
+    print(json.dumps([{"version": p.version, "polls": p.polls, "etag": p.etag} for p in fleet], indent=2))
+    return 0 if fleet else 1
+
+
+def _bench_licence_polls(args: argparse.Namespace) -> int:
+    from pbxportal.licensing.bench import bench_licence_polls
+
+    result: dict[str, Any] = bench_licence_polls(
+        database_url=args.database_url,
+        pbxs=args.pbxs,
+        fresh_share=args.fresh_share,
+        rate=args.rate,
+        seconds=args.seconds,
+        workers=args.workers,
+        threads=args.threads,
+        connections=args.connections,
+        port=args.port,
+        say=_say,
+    )
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def register(sub: Any) -> None:
+    simulate = sub.add_parser(
+        "agent-simulate", help="simulated PBXs that activate with their key and poll their licence (R-LIC-3)"
+    )
+    simulate.add_argument("--url", default="http://127.0.0.1:8000", help="the running portal")
+    simulate.add_argument(
+        "--pbxs", type=int, default=0, help="create N software PBXs in the portal's database"
+    )
+    simulate.add_argument("--partner", default="gamma", help="partner code of the new PBXs (demo: gamma)")
+    simulate.add_argument("--plan", default="PSE-ENTERPRISE", help="software plan of the new PBXs")
+    simulate.add_argument(
+        "--pbx-key", action="append", help="simulate an existing PBX by its key (repeatable)"
+    )
+    simulate.add_argument("--polls", type=int, default=3, help="licence polls per PBX")
+    simulate.add_argument("--interval", type=float, default=5.0, help="seconds between polls")
+    simulate.set_defaults(handler=_agent_simulate)
+
+    polls = bench_subparsers(sub).add_parser(
+        "licence-polls", help="licence polls per second and p99 with 10,000 simulated PBXs over HTTP"
+    )
+    polls.add_argument(
+        "--database-url",
+        default="postgres://postgres@127.0.0.1:5432/pbxportal_bench_polls",
+        help="a scratch PostgreSQL database, dropped and created for the run",
+    )
+    polls.add_argument("--pbxs", type=int, default=10_000)
+    polls.add_argument("--fresh-share", type=float, default=0.02, help="PBXs whose first poll is a 200")
+    polls.add_argument("--rate", type=int, default=2000, help="offered load, polls per second")
+    polls.add_argument("--seconds", type=float, default=20)
+    polls.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    polls.add_argument("--threads", type=int, default=4, help="threads per worker (gthread, keep-alive)")
+    polls.add_argument(
+        "--connections", type=int, default=16, help="client threads, one keep-alive connection each"
+    )
+    polls.add_argument("--port", type=int, default=8766)
+    polls.set_defaults(handler=_bench_licence_polls)

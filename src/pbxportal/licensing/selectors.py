@@ -1,0 +1,52 @@
+"""Reads of the licensing domain: licence versions of a PBX (through the tenancy layer,
+R-TEN-1) and the PBX agent's lean poll lookup (R-LIC-3)."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from pbxportal.common.actor import Actor
+from pbxportal.common.tenancy import get_scoped
+from pbxportal.licensing.models import LicenceVersion, PbxCredential
+from pbxportal.pbx.models import Pbx
+
+
+def licence_versions(*, actor: Actor, pbx_id: int) -> QuerySet[LicenceVersion]:
+    pbx = get_scoped(Pbx, actor, pk=pbx_id)
+    return pbx.licence_versions.order_by("-version")
+
+
+def licence_version_get(*, actor: Actor, pbx_id: int, version: int) -> LicenceVersion:
+    pbx = get_scoped(Pbx, actor, pk=pbx_id)
+    return get_scoped(LicenceVersion.objects.filter(pbx=pbx), actor, version=version)
+
+
+def licence_current(*, pbx_id: int) -> LicenceVersion | None:
+    """The newest version of a PBX's licence (for the agent, already authenticated as that PBX)."""
+    return LicenceVersion.objects.filter(pbx_id=pbx_id).order_by("-version").first()
+
+
+_POLL_SQL = f"SELECT pbx_id, licence_etag FROM {PbxCredential._meta.db_table} WHERE digest = %s"
+
+
+def agent_poll_state(*, digest: str) -> tuple[int, str] | None:
+    """(PBX id, current licence ETag) of a credential digest, in one indexed query: the poll
+    path answers 304 from this alone (R-EX-3 polling, the licence-polls benchmark).
+
+    On PostgreSQL the query is a prepared statement on a server-binding cursor of Django's own
+    connection: polls are the hottest path of the portal and Django's cursor wrapper costs more
+    CPU than the lookup itself.
+    """
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_POLL_SQL, [digest])
+            row = cursor.fetchone()
+    else:
+        import psycopg
+
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as raw:
+            raw.execute(_POLL_SQL, [digest], prepare=True)
+            row = raw.fetchone()
+    return (int(row[0]), str(row[1])) if row else None
