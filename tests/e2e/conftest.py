@@ -1,0 +1,100 @@
+"""Browser tests: Playwright for Python driving Debian's Chromium against pytest-django's live server.
+
+Reuse these fixtures in every browser test of the project:
+
+- ``browser``: one headless Chromium for the session (``/usr/bin/chromium``; missing is a failure
+  telling to run ``scripts/ensure-chromium``, which ``make test`` runs first; never a skip);
+- ``page``: a fresh browser context and page per test, downloads accepted, ``base_url`` set to
+  the live server, so ``page.goto("/price-book/")`` works;
+- ``demo_data``: the demo data of ``pbxportal serve`` (both catalogs, staff, partners, customers),
+  returning the printed logins by username (``demo_data["alpha-admin"]`` is the password);
+- ``login``: ``login(page, username, password)`` logs in through the login form.
+
+Every test in this directory is marked ``e2e`` automatically. The live server shares the test
+database, so browser tests need ``transactional_db`` (``demo_data`` and ``page`` request it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls from a thread
+# with a running loop unless told this is safe (it is: the test thread is synchronous).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 15_000
+HERE = Path(__file__).parent
+
+Login = Callable[[Page, str, str], None]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests drive Debian's Chromium. "
+            "Run scripts/ensure-chromium (make test runs it first), then run the tests again.",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: Any, transactional_db: Any) -> Iterator[Page]:
+    context = browser.new_context(base_url=live_server.url, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    tab = context.new_page()
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def demo_data(transactional_db: Any) -> dict[str, str]:
+    from pbxportal.demo.seed import load_demo
+
+    return {login.username: login.password for login in load_demo()}
+
+
+@pytest.fixture
+def login() -> Login:
+    def log_in(page: Page, username: str, password: str) -> None:
+        page.goto("/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("form button[type=submit]")
+        page.wait_for_load_state()
+        expect(page.locator(".who")).to_contain_text(username)
+
+    return log_in
