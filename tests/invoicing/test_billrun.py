@@ -82,3 +82,18 @@ def test_the_staff_page_shows_the_progress(world: Any, client_for: Any) -> None:
     response = client_for(world.staff).get("/staff/bill-runs/")
     assert response.status_code == 200
     assert b'<progress max="7" value="7">' in response.content
+
+
+def test_a_bill_run_reports_its_progress_as_metrics(world: Any) -> None:
+    # given the Prometheus gauges of this day's run (8: metrics)
+    from pbxportal.ops import metrics
+
+    def gauge(metric: Any) -> float:
+        return float(metric.labels(run=RENEWAL_DAY.isoformat())._value.get())
+
+    done_before = gauge(metrics.BILLRUN_PBXS_DONE)
+    # when the bill run renews its PBXs in chunks
+    billrun_day(day=RENEWAL_DAY)
+    # then planned is the PBXs due and done grew by each one renewed
+    assert gauge(metrics.BILLRUN_PBXS_PLANNED) == COUNT
+    assert gauge(metrics.BILLRUN_PBXS_DONE) - done_before == COUNT

@@ -243,3 +243,28 @@ def test_rerate_after_a_price_correction_bills_the_difference_without_editing_th
     invoice.refresh_from_db()
     assert invoice.total == Decimal("6.00")
     assert InvoiceLine.objects.filter(invoice=invoice).count() == 1
+
+
+def test_rating_counts_rated_duplicate_and_error_calls_as_metrics(world: VoiceWorld, tmp_path: Path) -> None:
+    # given the rating counters (8: metrics) and a file of one good and one unknown destination
+    from pbxportal.ops import metrics
+
+    def count(outcome: str) -> float:
+        return float(metrics.RATING_CALLS.labels(outcome=outcome)._value.get())
+
+    before = {outcome: count(outcome) for outcome in ("rated", "error", "duplicate")}
+    seconds = float(metrics.RATING_SECONDS._value.get())
+    pbx = world.trunk_pbx(start=date(2025, 2, 3))
+    path = portal_csv(
+        tmp_path / "m.csv",
+        [("ok", pbx.serial, at(2), IT_FIXED, 61, "voice"), ("jp", pbx.serial, at(3), UNKNOWN, 61, "voice")],
+    )
+    # when it is imported twice
+    import_csv(path)
+    import_csv(path)
+    # then the first import rated one call and errored one; the second found two duplicates
+    # and, having stored nothing new, rated nothing again
+    assert count("duplicate") - before["duplicate"] == 2
+    assert count("rated") - before["rated"] == 1
+    assert count("error") - before["error"] == 1
+    assert float(metrics.RATING_SECONDS._value.get()) > seconds

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from pbxportal.common.errors import ApplicationError
 from pbxportal.invoicing.models import BillRun, BillRunStatus
+from pbxportal.ops import metrics
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ def billrun_start(*, day: date, chunk_size: int | None = None) -> BillRun:
         started_at=timezone.now(),
         finished_at=None if chunks else timezone.now(),
     )
+    metrics.billrun_planned(run=day.isoformat(), pbxs=sum(len(c) for c in chunks))
     for chunk in chunks:
         renew_chunk.delay(run.pk, chunk, day.isoformat())
     run.refresh_from_db()
@@ -89,6 +91,7 @@ def billrun_chunk(*, run_id: int, pbx_ids: list[int], day: date) -> int:
                 failed += 1
                 errors.append(f"PBX {pbx_id}: {exc}")
                 log.exception("bill run %s: PBX %s failed", run_id, pbx_id)
+    metrics.billrun_pbx_done(run=day.isoformat(), count=done)
     BillRun.objects.filter(pk=run_id).update(
         done=F("done") + done, failed=F("failed") + failed, invoices=F("invoices") + invoices
     )
