@@ -50,8 +50,13 @@ class ProcessSet:
     celery: Celery
 
     def send(self, name: str, *args: Any, timeout: float = 300) -> Any:
-        """Send a task by name to the running worker and wait for its result."""
-        return self.celery.send_task(name, args=list(args)).get(timeout=timeout)
+        """Send a task by name to the running worker and wait for its result.
+
+        ``disable_sync_subtasks=False``: an earlier test of the session may have run Celery's
+        worker start-up code in this process (the killed-worker bill run test forks a worker),
+        which marks the process as "inside a task"; this process is the test, not a worker."""
+        result = self.celery.send_task(name, args=list(args))
+        return result.get(timeout=timeout, disable_sync_subtasks=False)
 
     def log_lines(self, name: str) -> list[dict[str, Any]]:
         lines = []
