@@ -43,3 +43,44 @@ def test_the_usage_page_charts_minutes_by_area_and_the_allowance_left(db: Any, t
     assert 'title="10 min"' in page and 'title="2 min"' in page
     assert "left 11990 min" in page
     assert f"unknown destination {UNKNOWN}" in page
+
+
+def test_bench_authorize_runs_from_the_command_line() -> None:
+    # when the README's command runs briefly on a scratch PostgreSQL database (8: its figures)
+    import json
+    import statistics
+    import subprocess
+    import sys
+
+    pbxportal = Path(sys.executable).with_name("pbxportal")
+    done = subprocess.run(
+        [
+            str(pbxportal),
+            "bench",
+            "authorize",
+            "--rate",
+            "200",
+            "--seconds",
+            "2",
+            "--runs",
+            "2",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:5432/pbxportal_test_bench_authorize",
+            "--port",
+            "8792",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    # then in each run every authorisation was answered and allowed, and the medians are reported
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert [(run["requests"], run["not_served_in_time"], run["statuses"]) for run in result["runs"]] == [
+        (400, 0, {"200": 400})
+    ] * 2
+    assert result["refused_calls"] == 0
+    median = result["median"]["latency_ms"]
+    assert median["p50"] == statistics.median(run["latency_ms"]["p50"] for run in result["runs"])
+    assert 0 < median["p50"] <= median["p99"]

@@ -3,8 +3,9 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pbxportal.config.settings")
-# An unchanged licence answers its PBX's poll before Django's stack (pbxportal.licensing.wsgi).
+# The PBX agent's unchanged-licence polls and call authorisations are answered before Django's
+# stack (pbxportal.licensing.wsgi); everything else goes through it.
 _django = get_wsgi_application()
-from pbxportal.licensing.wsgi import LicencePollFastPath  # noqa: E402  (needs the apps loaded)
+from pbxportal.licensing.wsgi import AgentFastPath  # noqa: E402  (needs the apps loaded)
 
-application = LicencePollFastPath(_django)
+application = AgentFastPath(_django)

@@ -15,11 +15,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import secrets
-import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,6 +26,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from pbxportal.common.loadgen import (
+    RawConnection,
+    gunicorn_server,
+    open_loop,
+    repeated,
+    scratch_database,
+    server_env,
+    settle_database,
+)
 
 Say = Callable[[str], None]
 AGENT = "/api/v1/pbx-agent"
@@ -165,165 +171,33 @@ def agent_poll(*, url: str, pbx: SimulatedPbx) -> tuple[int, bytes]:
     return _poll(http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=10), pbx)
 
 
-class _RawConnection:
-    """A minimal HTTP/1.1 keep-alive client for the load generator: on two shared cores every
-    microsecond the client spends is taken from the server, and http.client's header parsing
-    costs several times what the poll itself does."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.address = (host, port)
-        self.host = f"{host}:{port}".encode()
-        self.sock: socket.socket | None = None
-        self.buffer = b""
-
-    def _connect(self) -> socket.socket:
-        sock = socket.create_connection(self.address, timeout=10)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buffer = b""
-        return sock
-
-    def poll(self, pbx: SimulatedPbx) -> int:
-        request = (
-            b"GET "
-            + AGENT.encode()
-            + b"/licence HTTP/1.1\r\nHost: "
-            + self.host
-            + b"\r\nAuthorization: Bearer "
-            + pbx.credential.encode()
-            + (b"\r\nIf-None-Match: " + pbx.etag.encode() if pbx.etag else b"")
-            + b"\r\n\r\n"
-        )
-        for attempt in (1, 2):
-            if self.sock is None:
-                self.sock = self._connect()
-            try:
-                self.sock.sendall(request)
-                return self._response(pbx)
-            except (ConnectionError, _Closed):
-                self.sock.close()
-                self.sock = None
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-    def _read_more(self) -> None:
-        assert self.sock is not None
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise _Closed()
-        self.buffer += chunk
-
-    def _response(self, pbx: SimulatedPbx) -> int:
-        while b"\r\n\r\n" not in self.buffer:
-            self._read_more()
-        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
-        lines = head.split(b"\r\n")
-        status = int(lines[0].split(b" ", 2)[1])
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(b":")
-            headers[name.strip().lower()] = value.strip().decode("latin-1")
-        length = int(headers.get(b"content-length", "0"))
-        while len(self.buffer) < length:
-            self._read_more()
-        body, self.buffer = self.buffer[:length], self.buffer[length:]
-        if headers.get(b"connection", "").lower() == "close":
-            assert self.sock is not None
-            self.sock.close()
-            self.sock = None
-        if status == 200:
-            assert body, "a 200 carries the licence"
-            pbx.etag = headers.get(b"etag", "")
-            pbx.version = int(headers.get(b"x-licence-version", "0"))
-            pbx.changes += 1
-        pbx.polls += 1
-        return status
-
-
-class _Closed(Exception):
-    pass
+def _poll_raw(client: RawConnection, pbx: SimulatedPbx) -> int:
+    headers = b"Authorization: Bearer " + pbx.credential.encode() + b"\r\n"
+    if pbx.etag:
+        headers += b"If-None-Match: " + pbx.etag.encode() + b"\r\n"
+    status, response_headers, body = client.request("GET", f"{AGENT}/licence", headers)
+    if status == 200:
+        assert body, "a 200 carries the licence"
+        pbx.etag = response_headers.get(b"etag", "")
+        pbx.version = int(response_headers.get(b"x-licence-version", "0"))
+        pbx.changes += 1
+    pbx.polls += 1
+    return status
 
 
 def poll_load(
     *, host: str, port: int, fleet: list[SimulatedPbx], rate: int, seconds: float, connections: int
 ) -> dict[str, Any]:
-    """Offer ``rate`` polls per second for ``seconds``, PBX after PBX, over ``connections`` threads
-    (thread k sends polls k, k + connections, ...; each is due at ``index / rate``)."""
-    total = int(rate * seconds)
-    results: list[tuple[list[float], dict[int, int]]] = []
-    start = time.perf_counter() + 0.2
+    """Offer ``rate`` polls per second for ``seconds``, PBX after PBX (``common.loadgen.open_loop``)."""
 
-    def worker(first: int) -> None:
-        client = _RawConnection(host, port)
-        latencies: list[float] = []
-        statuses: dict[int, int] = {}
-        for index in range(first, total, connections):
-            due = start + index / rate
-            pause = due - time.perf_counter()
-            if pause > 0:
-                time.sleep(pause)
-            pbx = fleet[index % len(fleet)]
-            with pbx.lock:
-                status = client.poll(pbx)
-            latencies.append(time.perf_counter() - due)
-            statuses[status] = statuses.get(status, 0) + 1
-        results.append((latencies, statuses))
+    def send(client: RawConnection, index: int) -> int:
+        pbx = fleet[index % len(fleet)]
+        with pbx.lock:
+            return _poll_raw(client, pbx)
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
-    ordered = sorted(latency for latencies, _ in results for latency in latencies)
-    statuses: dict[int, int] = {}
-    for _, counts in results:
-        for status, count in counts.items():
-            statuses[status] = statuses.get(status, 0) + count
-
-    def quantile(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
-
-    return {
-        "offered_per_s": rate,
-        "duration_s": seconds,
-        "polls": len(ordered),
-        "achieved_per_s": round(len(ordered) / elapsed),
-        "statuses": {str(k): v for k, v in sorted(statuses.items())},
-        "latency_ms": {
-            "p50": quantile(0.50),
-            "p90": quantile(0.90),
-            "p99": quantile(0.99),
-            "max": round(ordered[-1] * 1000, 2),
-            "mean": round(statistics.fmean(ordered) * 1000, 2),
-        },
-    }
-
-
-def _recreate_database(database_url: str) -> str:
-    """Drop and create the scratch database named by ``database_url``; returns its name."""
-    import psycopg
-
-    head, _, name = database_url.rpartition("/")
-    if not name or name in ("postgres", "template0", "template1"):
-        raise ValueError("give a scratch database name: postgres://.../pbxportal_bench_polls")
-    with psycopg.connect(f"{head}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return name
-
-
-def _wait_ready(host: str, port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection(host, port, timeout=1)
-            connection.request("GET", "/api/v1/licensing/public-key")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"the server on port {port} did not answer within {timeout:.0f} s")
+    result = open_loop(host=host, port=port, rate=rate, seconds=seconds, connections=connections, send=send)
+    result["polls"] = result.pop("requests")
+    return result
 
 
 def bench_licence_polls(
@@ -333,29 +207,18 @@ def bench_licence_polls(
     fresh_share: float,
     rate: int,
     seconds: float,
+    runs: int,
     workers: int,
     threads: int,
     connections: int,
     port: int,
     say: Say,
 ) -> dict[str, Any]:
-    if not database_url.startswith(("postgres://", "postgresql://")):
-        raise ValueError("bench licence-polls runs on PostgreSQL: --database-url postgres://.../NAME")
-    name = _recreate_database(database_url)
+    name = scratch_database(database_url)
     data_dir = tempfile.mkdtemp(prefix="pbxportal-bench-polls-")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DJANGO_SETTINGS_MODULE": "pbxportal.config.settings",
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "WEB_CONCURRENCY": str(workers),
-        # More than one thread makes gunicorn's gthread worker, which keeps connections alive.
-        "WEB_THREADS": str(threads),
-        "DEBUG": "0",
-        "LOG_LEVEL": "ERROR",
-        "PBXPORTAL_DATA_DIR": data_dir,
-    }
+    env = server_env(
+        database_url=database_url, port=port, workers=workers, threads=threads, data_dir=data_dir
+    )
     fleet_file = Path(data_dir) / "fleet.json"
     say(f"scratch database {name}: migrate, seed {pbxs} software PBXs with signed licences and credentials")
     subprocess.run(
@@ -375,35 +238,19 @@ def bench_licence_polls(
         SimulatedPbx(credential=item["credential"], etag="" if i < fresh else item["etag"])
         for i, item in enumerate(seeded)
     ]
-    gunicorn = Path(sys.executable).with_name("gunicorn")
     say(f"server: gunicorn, {workers} worker(s) x {threads} thread(s) on 127.0.0.1:{port}")
-    server = subprocess.Popen(
-        # SO_REUSEPORT: the kernel spreads the keep-alive connections over the workers; with one
-        # shared accept queue the busiest worker takes most of them and one core does the work.
-        [
-            str(gunicorn),
-            "-c",
-            "python:pbxportal.ops.gunicorn",
-            "--reuse-port",
-            "pbxportal.config.wsgi:application",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        _wait_ready("127.0.0.1", port, 30)
+    settle_database(database_url)
+    with gunicorn_server(env, ready_path="/api/v1/licensing/public-key"):
         warm = [SimulatedPbx(credential=p.credential, etag=p.etag) for p in fleet[fresh : fresh + 500]]
         say("warm-up: 2 s")
         poll_load(host="127.0.0.1", port=port, fleet=warm, rate=rate, seconds=2, connections=connections)
-        say(f"measuring: {rate} polls/s for {seconds:.0f} s across {len(fleet)} PBXs")
-        result = poll_load(
-            host="127.0.0.1", port=port, fleet=fleet, rate=rate, seconds=seconds, connections=connections
+        say(f"measuring: {runs} run(s) of {rate} polls/s for {seconds:.0f} s across {len(fleet)} PBXs")
+        result = repeated(
+            runs,
+            lambda: poll_load(
+                host="127.0.0.1", port=port, fleet=fleet, rate=rate, seconds=seconds, connections=connections
+            ),
         )
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
     result.update(
         pbxs=len(fleet),
         fresh_pbxs=fresh,

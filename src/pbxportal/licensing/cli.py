@@ -71,6 +71,7 @@ def _bench_licence_polls(args: argparse.Namespace) -> int:
         fresh_share=args.fresh_share,
         rate=args.rate,
         seconds=args.seconds,
+        runs=args.runs,
         workers=args.workers,
         threads=args.threads,
         connections=args.connections,
@@ -109,9 +110,14 @@ def register(sub: Any) -> None:
     polls.add_argument("--pbxs", type=int, default=10_000)
     polls.add_argument("--fresh-share", type=float, default=0.02, help="PBXs whose first poll is a 200")
     polls.add_argument("--rate", type=int, default=2000, help="offered load, polls per second")
-    polls.add_argument("--seconds", type=float, default=20)
+    polls.add_argument("--seconds", type=float, default=15, help="length of one measured run")
+    polls.add_argument(
+        "--runs", type=int, default=3, help="measured runs; the median of each figure is reported"
+    )
     polls.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    polls.add_argument("--threads", type=int, default=4, help="threads per worker (gthread, keep-alive)")
+    polls.add_argument(
+        "--threads", type=int, default=1, help="threads per gunicorn worker (gthread, keep-alive)"
+    )
     polls.add_argument(
         "--connections", type=int, default=16, help="client threads, one keep-alive connection each"
     )

@@ -3,10 +3,10 @@ R-TEN-1) and the PBX agent's lean poll lookup (R-LIC-3)."""
 
 from __future__ import annotations
 
-from django.db import connection
 from django.db.models import QuerySet
 
 from pbxportal.common.actor import Actor
+from pbxportal.common.db import fetch_one
 from pbxportal.common.tenancy import get_scoped
 from pbxportal.licensing.models import LicenceVersion, PbxCredential
 from pbxportal.pbx.models import Pbx
@@ -32,21 +32,7 @@ _POLL_SQL = f"SELECT pbx_id, licence_etag FROM {PbxCredential._meta.db_table} WH
 
 def agent_poll_state(*, digest: str) -> tuple[int, str] | None:
     """(PBX id, current licence ETag) of a credential digest, in one indexed query: the poll
-    path answers 304 from this alone (R-EX-3 polling, the licence-polls benchmark).
-
-    On PostgreSQL the query is a prepared statement on a server-binding cursor of Django's own
-    connection: polls are the hottest path of the portal and Django's cursor wrapper costs more
-    CPU than the lookup itself.
-    """
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_POLL_SQL, [digest])
-            row = cursor.fetchone()
-    else:
-        import psycopg
-
-        connection.ensure_connection()
-        with psycopg.Cursor(connection.connection) as raw:
-            raw.execute(_POLL_SQL, [digest], prepare=True)
-            row = raw.fetchone()
+    path answers 304 from this alone (R-EX-3 polling, the licence-polls benchmark); a prepared
+    statement (``common.db.fetch_one``), as polls are the hottest path of the portal."""
+    row = fetch_one(_POLL_SQL, [digest])
     return (int(row[0]), str(row[1])) if row else None

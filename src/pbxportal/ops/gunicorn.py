@@ -1,7 +1,7 @@
 """Gunicorn settings for the web process (``gunicorn -c python:pbxportal.ops.gunicorn``).
 
 Everything comes from the environment, like the rest of the configuration: PORT, HOST,
-WEB_CONCURRENCY (worker processes), WEB_THREADS, WEB_TIMEOUT, RUN_DIR.
+WEB_CONCURRENCY (worker processes), WEB_THREADS, WEB_WORKER_CLASS, WEB_TIMEOUT, RUN_DIR.
 """
 
 import os
@@ -9,6 +9,9 @@ import os
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("WEB_THREADS", "1"))
+# sync (one request at a time, no keep-alive) or gthread (keep-alive); gunicorn picks gthread
+# itself when WEB_THREADS > 1.
+worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread" if threads > 1 else "sync")
 timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
 graceful_timeout = 30
 # The request log is written by pbxportal.ops.logging.RequestIdMiddleware (with the request id).

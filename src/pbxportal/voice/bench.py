@@ -5,30 +5,26 @@ rater (read with pyarrow, rate, usage lines), against reading the same file with
 reader, the floor (``core.rating.bench``).
 
 ``authorize``: ``POST /api/v1/pbx-agent/calls/authorize`` over HTTP on loopback against a real
-server process (gunicorn with the production settings module) on PostgreSQL, at a fixed offered
-load (open loop: request i is due at ``i / rate`` seconds and its latency counts from then, so a
-slow server cannot hide its queue), for a bounded time. The database is a scratch one, created,
-migrated and seeded for the run.
+server process (gunicorn with the production settings module and WSGI application, so the agent
+fast path of ``licensing.wsgi`` included) on PostgreSQL, at a fixed offered load over keep-alive
+connections (``common.loadgen.open_loop``: request i is due at ``i / rate`` seconds and its
+latency counts from then, so a slow server cannot hide its queue), for a bounded time. The
+database is a scratch one, created, migrated and seeded for the run.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
-import os
-import signal
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 Say = Callable[[str], None]
+AUTHORIZE = "/api/v1/pbx-agent/calls/authorize"
 
 
 def bench_rate_run(*, calls: int, runs: int, directory: Path | None, say: Say) -> dict[str, Any]:
@@ -78,123 +74,37 @@ print(json.dumps({"credential": clear}))
 """
 
 
-def _database_urls(base_url: str, name: str) -> tuple[str, str]:
-    """The maintenance database's URL and the scratch database's, from a PostgreSQL URL."""
-    head, _, _ = base_url.rpartition("/")
-    return f"{head}/postgres", f"{head}/{name}"
-
-
-def _recreate_database(maintenance_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(maintenance_url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def _wait_ready(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status < 500:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"the server on port {port} did not answer /healthz within {timeout:.0f} s")
-
-
-def _load(port: int, credential: str, rate: int, seconds: float, connections: int) -> dict[str, Any]:
-    """Offer ``rate`` requests per second for ``seconds`` over ``connections`` keep-alive connections."""
-    total = int(rate * seconds)
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    refusals = 0
-    lock = threading.Lock()
-    next_index = iter(range(total))
-    body = json.dumps(
-        {"caller": "+390212345678", "callee": "0612345678", "time": datetime.now(UTC).isoformat()}
-    ).encode()
-    headers = {"Authorization": f"Bearer {credential}", "Content-Type": "application/json"}
-    start = time.perf_counter() + 0.2
-    # Bounded: what is not sent by then is counted as not served (an overloaded server cannot
-    # stretch the run), and the run stops.
-    deadline = start + seconds + max(2.0, seconds / 2)
-
-    def worker() -> None:
-        nonlocal refusals
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        while True:
-            with lock:
-                index = next(next_index, None)
-            if index is None:
-                return
-            due = start + index / rate
-            if time.perf_counter() > deadline:
-                return
-            pause = due - time.perf_counter()
-            if pause > 0:
-                time.sleep(pause)
-            connection.request("POST", "/api/v1/pbx-agent/calls/authorize", body=body, headers=headers)
-            response = connection.getresponse()
-            payload = response.read()
-            finished = time.perf_counter()
-            with lock:
-                latencies.append(finished - due)
-                statuses[response.status] = statuses.get(response.status, 0) + 1
-                if response.status == 200 and not json.loads(payload)["allowed"]:
-                    refusals += 1
-
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
-    ordered = sorted(latencies) or [float("inf")]
-
-    def quantile(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
-
-    return {
-        "offered_per_s": rate,
-        "duration_s": seconds,
-        "requests": len(latencies),
-        "not_served_in_time": total - len(latencies),
-        "achieved_per_s": round(len(latencies) / elapsed),
-        "statuses": statuses,
-        "refused_calls": refusals,
-        "latency_ms": {
-            "p50": quantile(0.50),
-            "p90": quantile(0.90),
-            "p99": quantile(0.99),
-            "max": round(ordered[-1] * 1000, 2),
-            "mean": round(statistics.fmean(ordered) * 1000, 2),
-        },
-    }
-
-
 def bench_authorize_run(
-    *, database_url: str, rate: int, seconds: float, workers: int, connections: int, port: int, say: Say
+    *,
+    database_url: str,
+    rate: int,
+    seconds: float,
+    runs: int,
+    workers: int,
+    threads: int,
+    connections: int,
+    port: int,
+    say: Say,
 ) -> dict[str, Any]:
-    if not database_url.startswith(("postgres://", "postgresql://")):
-        raise ValueError("bench authorize runs on PostgreSQL: give --database-url postgres://.../NAME")
-    name = database_url.rpartition("/")[2] or "pbxportal_bench"
-    maintenance, url = _database_urls(database_url, name)
-    say(f"scratch database {name}: create, migrate, seed")
-    _recreate_database(maintenance, name)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "pbxportal.config.settings",
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "WEB_CONCURRENCY": str(workers),
-        "DEBUG": "0",
-        "LOG_LEVEL": "ERROR",
-        "PBXPORTAL_DATA_DIR": tempfile.mkdtemp(prefix="pbxportal-bench-data-"),
-    }
+    from pbxportal.common.loadgen import (
+        RawConnection,
+        gunicorn_server,
+        open_loop,
+        repeated,
+        scratch_database,
+        server_env,
+        settle_database,
+    )
+
+    name = scratch_database(database_url)
+    say(f"scratch database {name}: migrate, seed")
+    env = server_env(
+        database_url=database_url,
+        port=port,
+        workers=workers,
+        threads=threads,
+        data_dir=tempfile.mkdtemp(prefix="pbxportal-bench-data-"),
+    )
     seeded = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()\n" + SEED_SCRIPT],
         env=env,
@@ -203,23 +113,37 @@ def bench_authorize_run(
         text=True,
     )
     credential = json.loads(seeded.stdout.strip().splitlines()[-1])["credential"]
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    say(f"server: gunicorn, {workers} worker(s) on 127.0.0.1:{port}")
-    server = subprocess.Popen(
-        [str(gunicorn), "-c", "python:pbxportal.ops.gunicorn", "pbxportal.config.wsgi:application"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        _wait_ready(port, 30)
+    body = json.dumps(
+        {"caller": "+390212345678", "callee": "0612345678", "time": datetime.now(UTC).isoformat()}
+    ).encode()
+    headers = f"Authorization: Bearer {credential}\r\nContent-Type: application/json\r\n".encode()
+    refusals = 0
+
+    def send(connection: RawConnection, index: int) -> int:
+        nonlocal refusals
+        status, _, answer = connection.request("POST", AUTHORIZE, headers, body)
+        if status == 200 and b'"allowed":false' in answer.replace(b" ", b""):
+            refusals += 1
+        return status
+
+    say(f"server: gunicorn, {workers} worker(s) x {threads} thread(s) on 127.0.0.1:{port}")
+    settle_database(database_url)
+    with gunicorn_server(env):
         say("warm-up: 2 s at the offered load")
-        _load(port, credential, rate, 2, connections)
-        say(f"measuring: {rate}/s for {seconds:.0f} s")
-        result = _load(port, credential, rate, seconds, connections)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-    result.update(server_workers=workers, client_connections=connections, database="PostgreSQL " + name)
+        open_loop(host="127.0.0.1", port=port, rate=rate, seconds=2, connections=connections, send=send)
+        refusals = 0
+        say(f"measuring: {runs} run(s) of {rate}/s for {seconds:.0f} s")
+        result = repeated(
+            runs,
+            lambda: open_loop(
+                host="127.0.0.1", port=port, rate=rate, seconds=seconds, connections=connections, send=send
+            ),
+        )
+    result.update(
+        refused_calls=refusals,
+        server_workers=workers,
+        server_threads=threads,
+        client_connections=connections,
+        database="PostgreSQL " + name,
+    )
     return result

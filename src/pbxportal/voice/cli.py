@@ -111,7 +111,9 @@ def _bench_authorize(args: argparse.Namespace) -> int:
         database_url=args.database_url,
         rate=args.rate,
         seconds=args.seconds,
+        runs=args.runs,
         workers=args.workers,
+        threads=args.threads,
         connections=args.connections,
         port=args.port,
         say=_say,
@@ -166,8 +168,16 @@ def register(sub: Any) -> None:
         help="a scratch PostgreSQL database, dropped and created for the run",
     )
     auth.add_argument("--rate", type=int, default=1000, help="offered load, requests per second")
-    auth.add_argument("--seconds", type=float, default=20)
+    auth.add_argument("--seconds", type=float, default=15, help="length of one measured run")
+    auth.add_argument(
+        "--runs", type=int, default=3, help="measured runs; the median of each figure is reported"
+    )
     auth.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    auth.add_argument("--connections", type=int, default=16, help="client keep-alive connections")
+    auth.add_argument(
+        "--threads", type=int, default=1, help="threads per gunicorn worker (gthread, keep-alive)"
+    )
+    auth.add_argument(
+        "--connections", type=int, default=16, help="client threads, one keep-alive connection each"
+    )
     auth.add_argument("--port", type=int, default=8765)
     auth.set_defaults(handler=_bench_authorize)

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from pbxportal.catalog.models import Family, NumberRequirement, Product
 from pbxportal.common.actor import Actor
+from pbxportal.common.db import fetch_one
 from pbxportal.common.errors import ApplicationError, Conflict, RuleViolation
 from pbxportal.common.models import AuditEvent
 from pbxportal.common.tenancy import get_scoped
@@ -35,6 +36,7 @@ from pbxportal.core.rating.cdr import CdrItem
 from pbxportal.invoicing.lines import LineDraft
 from pbxportal.invoicing.models import Invoice, InvoiceLine, LineKind
 from pbxportal.invoicing.services import credit_note_issue, invoice_issue
+from pbxportal.ops import metrics
 from pbxportal.overdue.policy import licence_status
 from pbxportal.pbx.models import Pbx, PbxStatus, QuantityChange, SubscriptionStatus
 from pbxportal.pbx.services import service_order
@@ -166,6 +168,7 @@ def _store(records: list[CallRecord], report: ImportReport) -> None:
         )
     new = [record for key, record in unique.items() if key not in existing]
     report.duplicates += len(unique) - len(new)
+    metrics.RATING_CALLS.labels(outcome="duplicate").inc(len(records) - len(new))
     partitions.ensure_months({record.month for record in new})
     with transaction.atomic():
         # ignore_conflicts: a concurrent import of the same records loses nothing and doubles nothing.
@@ -182,6 +185,7 @@ def usage_month_rate(*, pbx_id: int, month: date, fresh_rates: bool = False) -> 
     destination is an error, never a zero, R-VT-7). The month's allowance and amount are kept in
     ``UsageMonth`` for the usage page and the live authorisation.
     """
+    started = time.perf_counter()
     pbx = Pbx.objects.select_related("partner__price_book", "customer").get(pk=pbx_id)
     rating = month_rating(pbx, month, fresh_rates=fresh_rates)
     records = list(CallRecord.objects.filter(pbx_id=pbx_id, month=month).order_by("id"))
@@ -251,6 +255,9 @@ def usage_month_rate(*, pbx_id: int, month: date, fresh_rates: bool = False) -> 
         usage.amount = amount
         usage.rated_at = now
         usage.save()
+    metrics.RATING_CALLS.labels(outcome="rated").inc(len(records) - errors)
+    metrics.RATING_CALLS.labels(outcome="error").inc(errors)
+    metrics.RATING_SECONDS.inc(time.perf_counter() - started)
     return usage
 
 
@@ -501,6 +508,9 @@ def _refuse(reason: str, rule: str, **extra: Any) -> Authorization:
     return Authorization(allowed=False, max_seconds=0, reason=reason, rule=rule, **extra)
 
 
+_USED_SQL = f"SELECT allowance_used, amount FROM {UsageMonth._meta.db_table} WHERE pbx_id = %s AND month = %s"
+
+
 def call_authorize(*, pbx_id: int, caller: str, callee: str, at: datetime) -> Authorization:
     """How long a call may last (R-VT-6): the remaining allowance of the destination's area (CTA1
     pool with the CTA1 bundle, the CTA2 bundle's minutes) plus what the PBX's remaining monthly
@@ -522,10 +532,8 @@ def call_authorize(*, pbx_id: int, caller: str, callee: str, at: datetime) -> Au
         return _refuse(f"not a number: {exc.reason}", "R-VT-7")
     except UnknownDestination:
         return _refuse(f"unknown destination {callee}", "R-VT-7")
-    used = (
-        UsageMonth.objects.filter(pbx_id=pbx_id, month=month).values_list("allowance_used", "amount").first()
-    )
-    seconds_used, spent = (int(used[0]), used[1]) if used else (0, Decimal(0))
+    used = fetch_one(_USED_SQL, [pbx_id, month])  # the hot path: a prepared statement
+    seconds_used, spent = (int(used[0]), Decimal(str(used[1]))) if used else (0, Decimal(0))
     allowance = 0
     if row.area == "CTA1" and state.pool is not None:
         allowance = max(state.pool.seconds_at(at) - seconds_used, 0)
