@@ -8,6 +8,7 @@ import io
 import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from pbxportal.licensing.wsgi import AUTHORIZE_PATH, AUTHORIZE_ROUTE, POLL_PATH,
 from pbxportal.ops import metrics
 from pbxportal.pbx.models import Pbx
 from pbxportal.voice import services
+from pbxportal.voice.models import UsageMonth
 from tests.expansions.builders import SoftwareWorld
 from tests.voice.builders import AU_FIXED, IT_FIXED, UNKNOWN, VoiceWorld
 from tests.voice.test_api import credential_for
@@ -131,10 +133,18 @@ def body(callee: str, at: datetime | str | None = AT) -> bytes:
     return json.dumps(payload).encode()
 
 
+@pytest.mark.parametrize("used", [False, True])
 @pytest.mark.parametrize("callee", [IT_FIXED, AU_FIXED, UNKNOWN, "not a number"])
-def test_an_authorisation_is_the_apis_own_answer_without_django(trunk: tuple[Pbx, str], callee: str) -> None:
-    # given the answer the API gives through Django's whole stack
-    _pbx, credential = trunk
+def test_an_authorisation_is_the_apis_own_answer_without_django(
+    trunk: tuple[Pbx, str], callee: str, used: bool
+) -> None:
+    # given a month without usage, or with most of the pool and part of the credit used
+    pbx, credential = trunk
+    if used:
+        UsageMonth.objects.create(
+            pbx=pbx, month=date(2025, 3, 1), allowance_used=179_000, amount=Decimal("0.7")
+        )
+    # and the answer the API gives through Django's whole stack
     request = body(callee)
     through_django = Client().post(
         AUTHORIZE_PATH, request, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {credential}"
@@ -147,6 +157,8 @@ def test_an_authorisation_is_the_apis_own_answer_without_django(trunk: tuple[Pbx
     assert django.reached == []
     assert status == "200 OK" and headers["Content-Type"] == "application/json"
     assert json.loads(answer) == through_django.json()
+    if callee == IT_FIXED:  # the usage read with the credential counts: 180000 s pool, 179000 used
+        assert json.loads(answer)["allowance_seconds"] == (1000 if used else 180_000)
     assert int(headers["Content-Length"]) == len(answer)
 
 

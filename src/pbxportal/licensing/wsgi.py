@@ -9,7 +9,8 @@ answers their common, well-formed case before Django's middleware stack, URL res
   ``selectors.agent_poll_state``);
 - ``POST /api/v1/pbx-agent/calls/authorize`` with a valid credential and a body the API's own
   schema accepts: the same service, ``voice.services.call_authorize``, serialised by the API's
-  own response schema.
+  own response schema; the credential and the month's usage are read in one query
+  (``voice.selectors.agent_authorization_inputs``).
 
 Everything else (a changed licence, a missing or unknown credential, a body the schema refuses,
 a database error, any other path) goes to the Django application unchanged, with the body it
@@ -40,13 +41,13 @@ MAX_BODY = 4096
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def _credential_state(environ: dict[str, Any]) -> tuple[int, str] | None:
-    """(PBX id, licence ETag) of the request's ``Authorization: Bearer pbxa_...``, or None."""
+def _credential_digest(environ: dict[str, Any]) -> str | None:
+    """The digest of the request's ``Authorization: Bearer pbxa_...``, or None."""
     scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token.startswith(CREDENTIAL_PREFIX):
         return None
-    return agent_poll_state(digest=credential_digest(token))
+    return credential_digest(token)
 
 
 def _observe(route: str, method: str, status: int, started: float) -> None:
@@ -63,9 +64,10 @@ class AgentFastPath:
 
     def _unchanged_etag(self, environ: dict[str, Any]) -> str | None:
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-        if not if_none_match:
+        digest = _credential_digest(environ)
+        if not if_none_match or digest is None:
             return None
-        state = _credential_state(environ)
+        state = agent_poll_state(digest=digest)
         if state is None or not state[1] or not etag_matches(if_none_match, state[1]):
             return None
         return state[1]
@@ -76,6 +78,8 @@ class AgentFastPath:
         from pydantic import ValidationError
 
         from pbxportal.voice.api import AuthorizeIn, AuthorizeOut
+        from pbxportal.voice.rating import month_start
+        from pbxportal.voice.selectors import agent_authorization_inputs
         from pbxportal.voice.services import call_authorize
 
         try:
@@ -86,8 +90,8 @@ class AgentFastPath:
             return None
         body = environ["wsgi.input"].read(length)
         environ["wsgi.input"] = io.BytesIO(body)  # Django reads it again if it answers
-        state = _credential_state(environ)
-        if state is None:
+        digest = _credential_digest(environ)
+        if digest is None:
             return None
         try:
             payload = AuthorizeIn.model_validate_json(body)
@@ -95,8 +99,13 @@ class AgentFastPath:
             return None
         if payload.time is None or payload.time.tzinfo is None:
             return None  # the API fills a missing time and refuses a naive one
+        # The credential and the month's usage in one round trip.
+        inputs = agent_authorization_inputs(digest=digest, month=month_start(payload.time))
+        if inputs is None:
+            return None
+        pbx_id, usage = inputs
         answer = call_authorize(
-            pbx_id=state[0], caller=payload.caller, callee=payload.callee, at=payload.time
+            pbx_id=pbx_id, caller=payload.caller, callee=payload.callee, at=payload.time, usage=usage
         )
         return AuthorizeOut.model_validate(answer, from_attributes=True).model_dump_json().encode()
 

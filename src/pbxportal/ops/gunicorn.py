@@ -32,3 +32,14 @@ def child_exit(server: object, worker: object) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+
+
+def post_worker_init(worker: object) -> None:
+    """Once the worker has loaded Django and the apps, move everything allocated so far out of
+    the cyclic garbage collector's reach (``gc.freeze``): those objects live as long as the
+    process, and a full collection no longer walks them, which otherwise stalls a request now
+    and then for tens of milliseconds (docs/benchmarks.md)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.db.models import QuerySet
 
 from pbxportal.catalog.models import Family
 from pbxportal.common.actor import Actor
+from pbxportal.common.db import fetch_one
 from pbxportal.common.tenancy import get_scoped, scoped
 from pbxportal.core.rating import AllowanceUsage, RatedCall, UsageLine, summarise
 from pbxportal.pbx.models import Pbx, Subscription
@@ -112,3 +114,28 @@ def numbers(*, actor: Actor) -> QuerySet[Subscription]:
 def bundle_switches(*, actor: Actor, status: str | None = None) -> QuerySet[BundleSwitchTicket]:
     tickets = scoped(BundleSwitchTicket.objects.select_related("pbx__partner", "to_product"), actor)
     return tickets.filter(status=status) if status else tickets
+
+
+def _agent_usage_sql() -> str:
+    from pbxportal.licensing.models import PbxCredential
+
+    return (
+        f"SELECT c.pbx_id, u.allowance_used, u.amount FROM {PbxCredential._meta.db_table} c "
+        f"LEFT JOIN {UsageMonth._meta.db_table} u ON u.pbx_id = c.pbx_id AND u.month = %s "
+        "WHERE c.digest = %s"
+    )
+
+
+def month_usage(row: tuple[object, ...] | None) -> tuple[int, Decimal]:
+    """(allowance seconds used, amount) of a ``(allowance_used, amount)`` row; none yet: zero."""
+    if row is None or row[0] is None:
+        return 0, Decimal(0)
+    return int(str(row[0])), Decimal(str(row[1]))
+
+
+def agent_authorization_inputs(*, digest: str, month: date) -> tuple[int, tuple[int, Decimal]] | None:
+    """For the agent fast path (R-VT-6): the PBX of a credential digest and its usage of
+    ``month`` (allowance seconds used, amount), in one prepared query; None for an unknown
+    credential."""
+    row = fetch_one(_agent_usage_sql(), [month, digest])
+    return None if row is None else (int(row[0]), month_usage(row[1:]))

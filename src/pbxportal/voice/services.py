@@ -511,12 +511,18 @@ def _refuse(reason: str, rule: str, **extra: Any) -> Authorization:
 _USED_SQL = f"SELECT allowance_used, amount FROM {UsageMonth._meta.db_table} WHERE pbx_id = %s AND month = %s"
 
 
-def call_authorize(*, pbx_id: int, caller: str, callee: str, at: datetime) -> Authorization:
+def call_authorize(
+    *, pbx_id: int, caller: str, callee: str, at: datetime, usage: tuple[int, Decimal] | None = None
+) -> Authorization:
     """How long a call may last (R-VT-6): the remaining allowance of the destination's area (CTA1
     pool with the CTA1 bundle, the CTA2 bundle's minutes) plus what the PBX's remaining monthly
     credit (``VOICE_CREDIT_LIMIT`` less the month's usage) pays at the destination's rate, at most
     14400 s; or a refusal with the reason: PBX not active, services suspended for overdue invoices
-    (R-INV-5), no voice trunk, a number that is not one, an unknown destination (R-VT-7)."""
+    (R-INV-5), no voice trunk, a number that is not one, an unknown destination (R-VT-7).
+
+    ``usage``: the month's (allowance seconds used, amount) when the caller has read it already
+    (the agent fast path reads it with the credential, ``selectors.agent_authorization_inputs``).
+    """
     month = month_start(at)
     state = _pbx_state(pbx_id, month, vendor_today(at))
     if state.status != PbxStatus.ACTIVE:
@@ -532,8 +538,9 @@ def call_authorize(*, pbx_id: int, caller: str, callee: str, at: datetime) -> Au
         return _refuse(f"not a number: {exc.reason}", "R-VT-7")
     except UnknownDestination:
         return _refuse(f"unknown destination {callee}", "R-VT-7")
-    used = fetch_one(_USED_SQL, [pbx_id, month])  # the hot path: a prepared statement
-    seconds_used, spent = (int(used[0]), Decimal(str(used[1]))) if used else (0, Decimal(0))
+    if usage is None:
+        usage = selectors.month_usage(fetch_one(_USED_SQL, [pbx_id, month]))  # a prepared statement
+    seconds_used, spent = usage
     allowance = 0
     if row.area == "CTA1" and state.pool is not None:
         allowance = max(state.pool.seconds_at(at) - seconds_used, 0)
