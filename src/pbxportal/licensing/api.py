@@ -48,13 +48,8 @@ class PbxCredentialAuth(HttpBearer):
     openapi_description = "The credential a PBX receives from POST /api/v1/pbx-agent/activate."
 
     def __call__(self, request: HttpRequest) -> Any:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        return self.authenticate(request, token.strip() if scheme.lower() == "bearer" else "")
-
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
-        state = None
-        if token.startswith(services.CREDENTIAL_PREFIX):
-            state = selectors.agent_poll_state(digest=services.credential_digest(token))
+        digest = services.agent_credential_digest(request.headers.get("Authorization", ""))
+        state = selectors.agent_poll_state(digest=digest) if digest is not None else None
         if state is None:
             # Raised, not returned: ninja would answer with the partner API's generic 401 message.
             raise AgentUnauthorized(
@@ -63,6 +58,10 @@ class PbxCredentialAuth(HttpBearer):
                 rule="R-LIC-3",
             )
         return AgentIdentity(pbx_id=state[0], licence_etag=state[1])
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        """Not reached: ``__call__`` reads the header itself (ninja's HttpBearer requires it)."""
+        return self(request)
 
 
 def _identity(request: HttpRequest) -> AgentIdentity:

@@ -185,11 +185,6 @@ def _poll_raw(client: RawConnection, pbx: SimulatedPbx) -> int:
     return status
 
 
-def seeded_etags(seeded: list[dict[str, str]]) -> list[SimulatedPbx]:
-    """The seeded fleet as PBXs that hold their current licence (for the warm-up)."""
-    return [SimulatedPbx(credential=item["credential"], etag=item["etag"]) for item in seeded]
-
-
 def poll_load(
     *, host: str, port: int, fleet: list[SimulatedPbx], rate: int, seconds: float, connections: int
 ) -> dict[str, Any]:
@@ -254,8 +249,8 @@ def bench_licence_polls(
         # every worker and the credential rows are in PostgreSQL's cache, as in a server that
         # has been running (a fleet polls every hour); the fresh PBXs' first 200s stay measured.
         warm = [
-            SimulatedPbx(credential=p.credential, etag="" if i % 25 == 0 else p.etag)
-            for i, p in enumerate(seeded_etags(seeded))
+            SimulatedPbx(credential=item["credential"], etag="" if i % 25 == 0 else item["etag"])
+            for i, item in enumerate(seeded)
         ]
         warm_seconds = max(2.0, len(warm) / rate)
         say(f"warm-up: {warm_seconds:.0f} s, one poll per PBX")

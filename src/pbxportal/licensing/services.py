@@ -259,6 +259,16 @@ def credential_digest(credential: str) -> str:
     return hashlib.sha256(credential.encode()).hexdigest()
 
 
+def agent_credential_digest(authorization: str) -> str | None:
+    """The digest of a PBX credential given as ``Authorization: Bearer pbxa_...`` (R-LIC-3), or
+    None for anything else (no header, another scheme, a partner token)."""
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token.startswith(CREDENTIAL_PREFIX):
+        return None
+    return credential_digest(token)
+
+
 def agent_activate(*, pbx_key: str, now: datetime) -> tuple[Pbx, str]:
     """A VM/HW PBX presents its PBX key (R-PBX-3): it is activated, its licence signed, and it
     gets its own credential for the agent API (R-LIC-3), returned in clear once.

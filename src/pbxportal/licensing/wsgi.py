@@ -30,7 +30,7 @@ from django.db import DatabaseError, connection
 
 from pbxportal.core.licence import etag_matches
 from pbxportal.licensing.selectors import agent_poll_state
-from pbxportal.licensing.services import CREDENTIAL_PREFIX, credential_digest
+from pbxportal.licensing.services import agent_credential_digest
 
 POLL_PATH = "/api/v1/pbx-agent/licence"
 AUTHORIZE_PATH = "/api/v1/pbx-agent/calls/authorize"
@@ -42,12 +42,7 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def _credential_digest(environ: dict[str, Any]) -> str | None:
-    """The digest of the request's ``Authorization: Bearer pbxa_...``, or None."""
-    scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token.startswith(CREDENTIAL_PREFIX):
-        return None
-    return credential_digest(token)
+    return agent_credential_digest(environ.get("HTTP_AUTHORIZATION", ""))
 
 
 def _observe(route: str, method: str, status: int, started: float) -> None:

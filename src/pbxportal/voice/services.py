@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from pbxportal.catalog.models import Family, NumberRequirement, Product
 from pbxportal.common.actor import Actor
-from pbxportal.common.db import fetch_one
 from pbxportal.common.errors import ApplicationError, Conflict, RuleViolation
 from pbxportal.common.models import AuditEvent
 from pbxportal.common.tenancy import get_scoped
@@ -508,9 +507,6 @@ def _refuse(reason: str, rule: str, **extra: Any) -> Authorization:
     return Authorization(allowed=False, max_seconds=0, reason=reason, rule=rule, **extra)
 
 
-_USED_SQL = f"SELECT allowance_used, amount FROM {UsageMonth._meta.db_table} WHERE pbx_id = %s AND month = %s"
-
-
 def call_authorize(
     *, pbx_id: int, caller: str, callee: str, at: datetime, usage: tuple[int, Decimal] | None = None
 ) -> Authorization:
@@ -538,9 +534,7 @@ def call_authorize(
         return _refuse(f"not a number: {exc.reason}", "R-VT-7")
     except UnknownDestination:
         return _refuse(f"unknown destination {callee}", "R-VT-7")
-    if usage is None:
-        usage = selectors.month_usage(fetch_one(_USED_SQL, [pbx_id, month]))  # a prepared statement
-    seconds_used, spent = usage
+    seconds_used, spent = usage if usage is not None else selectors.month_usage(pbx_id=pbx_id, month=month)
     allowance = 0
     if row.area == "CTA1" and state.pool is not None:
         allowance = max(state.pool.seconds_at(at) - seconds_used, 0)
