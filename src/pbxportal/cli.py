@@ -17,7 +17,7 @@ from types import ModuleType
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _setup_django() -> None:
+def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pbxportal.config.settings")
     import django
 
@@ -25,7 +25,7 @@ def _setup_django() -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from django.conf import settings
     from django.core.management import call_command
 
@@ -76,7 +76,7 @@ def _start_short_job_ticker(interval: float = 30.0) -> None:
 
 
 def _catalog_load(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from pbxportal.catalog.loader import CatalogError, load_catalog
 
     try:
@@ -94,7 +94,7 @@ def _catalog_load(args: argparse.Namespace) -> int:
 
 
 def _catalog_export(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from pbxportal.catalog import export
     from pbxportal.catalog.models import PriceBook
     from pbxportal.catalog.selectors import price_items
@@ -113,7 +113,7 @@ def _catalog_export(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from django.core.management import call_command
 
     call_command("migrate", interactive=False)

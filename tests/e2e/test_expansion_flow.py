@@ -9,11 +9,11 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from pbxportal.accounts.models import Customer, User
+from pbxportal.bench.agents import agent_poll, agent_simulate
 from pbxportal.common.actor import Actor
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.core import licence
 from pbxportal.expansions.models import ExpansionOrder, OrderStatus
-from pbxportal.licensing.bench import agent_poll, agent_simulate
 from pbxportal.licensing.keys import published_keys
 from pbxportal.pbx.models import Pbx
 from pbxportal.pbx.services import pbx_create

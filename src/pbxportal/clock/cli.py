@@ -9,9 +9,9 @@ from typing import Any
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pbxportal.cli import _setup_django
+    from pbxportal.cli import setup_django
 
-    _setup_django()
+    setup_django()
     from tqdm import tqdm
 
     from pbxportal.clock.services import clock_run, first_day

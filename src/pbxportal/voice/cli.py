@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import date
-from pathlib import Path
 from typing import Any
-
-from pbxportal.common.bench import bench_subparsers
 
 MAX_ERRORS_SHOWN = 50
 
 
 def _import(args: argparse.Namespace) -> int:
-    from pbxportal.cli import _setup_django
+    from pbxportal.cli import setup_django
 
-    _setup_django()
+    setup_django()
     from django.conf import settings
     from tqdm import tqdm
 
@@ -71,9 +67,9 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _rerate(args: argparse.Namespace) -> int:
-    from pbxportal.cli import _setup_django
+    from pbxportal.cli import setup_django
 
-    _setup_django()
+    setup_django()
     from pbxportal.common.timeutil import vendor_today
     from pbxportal.voice.services import month_rerate
 
@@ -91,34 +87,6 @@ def _rerate(args: argparse.Namespace) -> int:
             f"PBX {result.pbx_id}: difference {result.difference:+.2f} {', '.join(str(d) for d in documents) or ''}".rstrip()
         )
     print(f"rerate {args.month}: {len(results)} PBX(s) rerated")
-    return 0
-
-
-def _bench_rate(args: argparse.Namespace) -> int:
-    from pbxportal.voice.bench import bench_rate_run
-
-    result = bench_rate_run(
-        calls=args.cdrs, runs=args.runs, directory=Path(args.dir) if args.dir else None, say=_say
-    )
-    print(json.dumps(result, indent=2))
-    return 0
-
-
-def _bench_authorize(args: argparse.Namespace) -> int:
-    from pbxportal.voice.bench import bench_authorize_run
-
-    result = bench_authorize_run(
-        database_url=args.database_url,
-        rate=args.rate,
-        seconds=args.seconds,
-        runs=args.runs,
-        workers=args.workers,
-        threads=args.threads,
-        connections=args.connections,
-        port=args.port,
-        say=_say,
-    )
-    print(json.dumps(result, indent=2))
     return 0
 
 
@@ -150,34 +118,3 @@ def register(sub: Any) -> None:
     rerate.add_argument("--pbx", help="only this PBX (serial)")
     rerate.add_argument("--date", help="issue date of the adjustment documents (default: today)")
     rerate.set_defaults(handler=_rerate)
-
-    bench_sub = bench_subparsers(sub)
-    rate = bench_sub.add_parser(
-        "rate", help="calls rated per second from a Master.csv, against pyarrow's raw read"
-    )
-    rate.add_argument("--cdrs", type=int, default=1_000_000, help="call records in the generated file")
-    rate.add_argument("--runs", type=int, default=3)
-    rate.add_argument("--dir", help="where to keep the generated file (reused when present)")
-    rate.set_defaults(handler=_bench_rate)
-    auth = bench_sub.add_parser(
-        "authorize", help="live call authorisations per second and p99 over HTTP against a real server"
-    )
-    auth.add_argument(
-        "--database-url",
-        default="postgres://postgres@127.0.0.1:5432/pbxportal_bench_authorize",
-        help="a scratch PostgreSQL database, dropped and created for the run",
-    )
-    auth.add_argument("--rate", type=int, default=1000, help="offered load, requests per second")
-    auth.add_argument("--seconds", type=float, default=15, help="length of one measured run")
-    auth.add_argument(
-        "--runs", type=int, default=3, help="measured runs; the median of each figure is reported"
-    )
-    auth.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    auth.add_argument(
-        "--threads", type=int, default=1, help="threads per gunicorn worker (gthread, keep-alive)"
-    )
-    auth.add_argument(
-        "--connections", type=int, default=16, help="client threads, one keep-alive connection each"
-    )
-    auth.add_argument("--port", type=int, default=8765)
-    auth.set_defaults(handler=_bench_authorize)

@@ -2,7 +2,7 @@
 
 Pure Python (no Django): ``numbers`` (E.164), ``tariff`` (longest prefix), ``allowance``
 (monthly pool and CTA2 bundle), ``rate`` (the per-call reference), ``vectorised`` (the same
-rating over columns), ``cdr`` (Asterisk, FreeSWITCH and portal readers), ``bench``.
+rating over columns), ``cdr`` (Asterisk, FreeSWITCH and portal readers); its benchmark is ``pbxportal.bench.rating``.
 """
 
 from pbxportal.core.rating.allowance import AllowancePool, Cta2Bundle

@@ -214,9 +214,9 @@ def bench_billrun_run(
     os.environ["DATABASE_URL"] = database_url
     os.environ.pop("CELERY_BROKER_URL", None)
     recreate_database(database_url)
-    from pbxportal.cli import _setup_django
+    from pbxportal.cli import setup_django
 
-    _setup_django()
+    setup_django()
     from django.conf import settings
     from django.core.management import call_command
 

@@ -2,12 +2,12 @@
 
 ``rate``: a generated Asterisk Master.csv of N calls rated end to end by the core's vectorised
 rater (read with pyarrow, rate, usage lines), against reading the same file with pyarrow's CSV
-reader, the floor (``core.rating.bench``).
+reader, the floor (``bench.rating``).
 
 ``authorize``: ``POST /api/v1/pbx-agent/calls/authorize`` over HTTP on loopback against a real
 server process (gunicorn with the production settings module and WSGI application, so the agent
 fast path of ``licensing.wsgi`` included) on PostgreSQL, at a fixed offered load over keep-alive
-connections (``common.loadgen.open_loop``: request i is due at ``i / rate`` seconds and its
+connections (``bench.loadgen.open_loop``: request i is due at ``i / rate`` seconds and its
 latency counts from then, so a slow server cannot hide its queue), for a bounded time. The
 database is a scratch one, created, migrated and seeded for the run.
 """
@@ -28,7 +28,7 @@ AUTHORIZE = "/api/v1/pbx-agent/calls/authorize"
 
 
 def bench_rate_run(*, calls: int, runs: int, directory: Path | None, say: Say) -> dict[str, Any]:
-    from pbxportal.core.rating.bench import bench_rate, generate_master_csv
+    from pbxportal.bench.rating import bench_rate, generate_master_csv
 
     folder = directory or Path(tempfile.mkdtemp(prefix="pbxportal-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -86,7 +86,7 @@ def bench_authorize_run(
     port: int,
     say: Say,
 ) -> dict[str, Any]:
-    from pbxportal.common.loadgen import (
+    from pbxportal.bench.loadgen import (
         RawConnection,
         gunicorn_server,
         open_loop,

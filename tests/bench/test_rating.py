@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from pbxportal.core.rating.allowance import zone
-from pbxportal.core.rating.bench import (
+from pbxportal.bench.rating import (
     bench_rate,
     demo_context,
     demo_rate_table,
     demo_terms,
     generate_master_csv,
 )
+from pbxportal.core.rating.allowance import zone
 from pbxportal.core.rating.cdr import read_asterisk_master_arrow, read_cdr_file
 from pbxportal.core.rating.rate import Call, rate_calls, summarise
 from pbxportal.core.rating.vectorised import rate_batch

@@ -1,13 +1,15 @@
-"""``pbxportal agent-simulate`` and ``pbxportal bench licence-polls`` (R-LIC-3, R-EX-3, R-CLI-1)."""
+"""The benchmark commands: ``pbxportal bench rate|authorize|billrun|licence-polls`` and
+``pbxportal agent-simulate`` (R-VT-2, R-VT-6, R-INV-2, R-LIC-3, R-EX-3, R-CLI-1; docs/benchmarks.md)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
-from pbxportal.common.bench import bench_subparsers
+from pbxportal.cli import setup_django
 
 
 def _say(message: str) -> None:
@@ -46,13 +48,11 @@ def _new_software_pbxs(count: int, partner_code: str, plan: str) -> list[str]:
 
 
 def _agent_simulate(args: argparse.Namespace) -> int:
-    from pbxportal.licensing.bench import agent_simulate
+    from pbxportal.bench.agents import agent_simulate
 
     keys = list(args.pbx_key or [])
     if args.pbxs:
-        from pbxportal.cli import _setup_django
-
-        _setup_django()
+        setup_django()
         keys += _new_software_pbxs(args.pbxs, args.partner, args.plan)
     if not keys:
         print("agent-simulate: give --pbxs N (new software PBXs) or --pbx-key KEY", file=sys.stderr)
@@ -63,7 +63,7 @@ def _agent_simulate(args: argparse.Namespace) -> int:
 
 
 def _bench_licence_polls(args: argparse.Namespace) -> int:
-    from pbxportal.licensing.bench import bench_licence_polls
+    from pbxportal.bench.agents import bench_licence_polls
 
     result: dict[str, Any] = bench_licence_polls(
         database_url=args.database_url,
@@ -82,7 +82,56 @@ def _bench_licence_polls(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_billrun(args: argparse.Namespace) -> int:
+    from pbxportal.bench.billrun import bench_billrun_run
+
+    result = bench_billrun_run(
+        pbxs=args.pbxs,
+        runs=args.runs,
+        workers=args.workers,
+        chunk_size=args.chunk,
+        database_url=args.database_url,
+        say=lambda message: print(message, file=sys.stderr, flush=True),
+    )
+    print(
+        f"bench billrun: {result.pbxs} PBX renewals ({result.lines} lines), {result.workers} worker(s), "
+        f"median of {len(result.runs)}: {result.median:.2f} s = {result.pbxs / result.median:,.0f} renewals/s; "
+        f"COPY floor {result.floor:.2f} s; ratio {result.median / result.floor:.1f}x"
+    )
+    return 0
+
+
+def _bench_rate(args: argparse.Namespace) -> int:
+    from pbxportal.bench.voice import bench_rate_run
+
+    result = bench_rate_run(
+        calls=args.cdrs, runs=args.runs, directory=Path(args.dir) if args.dir else None, say=_say
+    )
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _bench_authorize(args: argparse.Namespace) -> int:
+    from pbxportal.bench.voice import bench_authorize_run
+
+    result = bench_authorize_run(
+        database_url=args.database_url,
+        rate=args.rate,
+        seconds=args.seconds,
+        runs=args.runs,
+        workers=args.workers,
+        threads=args.threads,
+        connections=args.connections,
+        port=args.port,
+        say=_say,
+    )
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def register(sub: Any) -> None:
+    bench = sub.add_parser("bench", help="benchmarks (docs/benchmarks.md)")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True)
     simulate = sub.add_parser(
         "agent-simulate", help="simulated PBXs that activate with their key and poll their licence (R-LIC-3)"
     )
@@ -99,7 +148,7 @@ def register(sub: Any) -> None:
     simulate.add_argument("--interval", type=float, default=5.0, help="seconds between polls")
     simulate.set_defaults(handler=_agent_simulate)
 
-    polls = bench_subparsers(sub).add_parser(
+    polls = bench_sub.add_parser(
         "licence-polls", help="licence polls per second and p99 with 10,000 simulated PBXs over HTTP"
     )
     polls.add_argument(
@@ -123,3 +172,47 @@ def register(sub: Any) -> None:
     )
     polls.add_argument("--port", type=int, default=8766)
     polls.set_defaults(handler=_bench_licence_polls)
+
+    bench = bench_sub.add_parser(
+        "billrun", help="renewal bill run: renewals invoiced per second vs a COPY of the lines (PostgreSQL)"
+    )
+    bench.add_argument("--pbxs", type=int, default=10_000, help="PBXs renewing, 5 subscriptions each")
+    bench.add_argument("--runs", type=int, default=3, help="runs; the median is reported")
+    bench.add_argument("--workers", type=int, default=2, help="worker processes (Celery prefork-like)")
+    bench.add_argument("--chunk", type=int, default=500, help="PBXs per chunk task")
+    bench.add_argument(
+        "--database-url",
+        default="postgres://postgres@127.0.0.1:5432/pbxportal_bench_billrun",
+        help="a scratch PostgreSQL database, dropped and created for the run",
+    )
+    bench.set_defaults(handler=_bench_billrun)
+
+    rate = bench_sub.add_parser(
+        "rate", help="calls rated per second from a Master.csv, against pyarrow's raw read"
+    )
+    rate.add_argument("--cdrs", type=int, default=1_000_000, help="call records in the generated file")
+    rate.add_argument("--runs", type=int, default=3)
+    rate.add_argument("--dir", help="where to keep the generated file (reused when present)")
+    rate.set_defaults(handler=_bench_rate)
+    auth = bench_sub.add_parser(
+        "authorize", help="live call authorisations per second and p99 over HTTP against a real server"
+    )
+    auth.add_argument(
+        "--database-url",
+        default="postgres://postgres@127.0.0.1:5432/pbxportal_bench_authorize",
+        help="a scratch PostgreSQL database, dropped and created for the run",
+    )
+    auth.add_argument("--rate", type=int, default=1000, help="offered load, requests per second")
+    auth.add_argument("--seconds", type=float, default=15, help="length of one measured run")
+    auth.add_argument(
+        "--runs", type=int, default=3, help="measured runs; the median of each figure is reported"
+    )
+    auth.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    auth.add_argument(
+        "--threads", type=int, default=1, help="threads per gunicorn worker (gthread, keep-alive)"
+    )
+    auth.add_argument(
+        "--connections", type=int, default=16, help="client threads, one keep-alive connection each"
+    )
+    auth.add_argument("--port", type=int, default=8765)
+    auth.set_defaults(handler=_bench_authorize)

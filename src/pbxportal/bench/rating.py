@@ -342,7 +342,7 @@ def bench_rate(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m pbxportal.core.rating.bench --cdrs N``: generate (unless present) and bench."""
+    """``python -m pbxportal.bench.rating --cdrs N``: generate (unless present) and bench."""
     parser = argparse.ArgumentParser(
         description="Rate N calls from an Asterisk Master.csv, against the raw read."
     )

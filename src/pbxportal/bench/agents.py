@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pbxportal.common.loadgen import (
+from pbxportal.bench.loadgen import (
     RawConnection,
     gunicorn_server,
     open_loop,
@@ -188,7 +188,7 @@ def _poll_raw(client: RawConnection, pbx: SimulatedPbx) -> int:
 def poll_load(
     *, host: str, port: int, fleet: list[SimulatedPbx], rate: int, seconds: float, connections: int
 ) -> dict[str, Any]:
-    """Offer ``rate`` polls per second for ``seconds``, PBX after PBX (``common.loadgen.open_loop``)."""
+    """Offer ``rate`` polls per second for ``seconds``, PBX after PBX (``bench.loadgen.open_loop``)."""
 
     def send(client: RawConnection, index: int) -> int:
         pbx = fleet[index % len(fleet)]
@@ -225,7 +225,7 @@ def bench_licence_polls(
         [
             sys.executable,
             "-c",
-            "import django, pathlib; django.setup(); from pbxportal.licensing.bench import seed_fleet; "
+            "import django, pathlib; django.setup(); from pbxportal.bench.agents import seed_fleet; "
             f"seed_fleet(pbxs={pbxs}, output=pathlib.Path({str(fleet_file)!r}))",
         ],
         env=env,
