@@ -53,13 +53,13 @@ def seed_fleet(*, pbxs: int, output: Path) -> None:
     from django.utils import timezone
 
     from pbxportal.accounts.models import BillingContact, Customer, Partner
+    from pbxportal.agent.services import CREDENTIAL_PREFIX, credential_digest
     from pbxportal.catalog.loader import load_catalog
     from pbxportal.catalog.models import PriceBook, Product
     from pbxportal.core import activation_code, licence
     from pbxportal.demo.seed import CATALOGS
     from pbxportal.licensing.keys import signing_key
     from pbxportal.licensing.models import LicenceVersion, PbxCredential
-    from pbxportal.licensing.services import CREDENTIAL_PREFIX, credential_digest
     from pbxportal.pbx.models import Pbx, PbxStatus
 
     call_command("migrate", interactive=False, verbosity=0)

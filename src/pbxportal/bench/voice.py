@@ -6,7 +6,7 @@ reader, the floor (``bench.rating``).
 
 ``authorize``: ``POST /api/v1/pbx-agent/calls/authorize`` over HTTP on loopback against a real
 server process (gunicorn with the production settings module and WSGI application, so the agent
-fast path of ``licensing.wsgi`` included) on PostgreSQL, at a fixed offered load over keep-alive
+fast path of ``agent.wsgi`` included) on PostgreSQL, at a fixed offered load over keep-alive
 connections (``bench.loadgen.open_loop``: request i is due at ``i / rate`` seconds and its
 latency counts from then, so a slow server cannot hide its queue), for a bounded time. The
 database is a scratch one, created, migrated and seeded for the run.
@@ -55,7 +55,7 @@ from pbxportal.accounts.models import Customer, Partner, PartnerRole, User
 from pbxportal.catalog.models import PriceBook
 from pbxportal.common.actor import Actor
 from pbxportal.licensing.models import PbxCredential
-from pbxportal.licensing.services import credential_digest
+from pbxportal.agent.services import credential_digest
 from pbxportal.pbx import services
 from pbxportal.pbx.models import Pbx
 partner = Partner.objects.create(name="Bench", code="bench", country="IT", price_book=PriceBook.objects.get(code="GOLD-EUR"))

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "pbxportal.expansions",
     "pbxportal.hardware",
     "pbxportal.voice",
+    "pbxportal.agent",
 ]
 
 MIDDLEWARE = [

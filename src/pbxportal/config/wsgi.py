@@ -4,8 +4,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pbxportal.config.settings")
 # The PBX agent's unchanged-licence polls and call authorisations are answered before Django's
-# stack (pbxportal.licensing.wsgi); everything else goes through it.
+# stack (pbxportal.agent.wsgi); everything else goes through it.
 _django = get_wsgi_application()
-from pbxportal.licensing.wsgi import AgentFastPath  # noqa: E402  (needs the apps loaded)
+from pbxportal.agent.wsgi import AgentFastPath  # noqa: E402  (needs the apps loaded)
 
 application = AgentFastPath(_django)

@@ -1,6 +1,6 @@
 """Voice trunk API: call records in batches, usage, number orders and bundle switches for partners
-(under /api/v1/voice/), and the live call authorisation for PBXs (under /api/v1/pbx-agent/, with
-the PBX's own credential, never a partner's) (R-VT-2..10, R-API-1).
+(under /api/v1/voice/) (R-VT-2..10, R-API-1); the live call
+authorisation for PBXs is in ``pbxportal.agent.api``.
 
 Views are thin: they call the same services and selectors as the pages and the CLI.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -23,14 +23,12 @@ from pbxportal.common.errors import ApplicationError
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.core.rating import read_portal_csv
 from pbxportal.core.rating.cdr import PORTAL_COLUMNS
-from pbxportal.licensing.api import AgentIdentity, PbxCredentialAuth
 from pbxportal.voice import selectors, services
 from pbxportal.voice.models import BundleSwitchTicket, NumberOrder
 
 API_PREFIX = ""
 router = Router()
 partner = Router(tags=["voice"])
-agent = Router(tags=["pbx-agent"])
 
 
 # --- Call records and usage ---------------------------------------------------------------------
@@ -333,43 +331,4 @@ def bundle_switch_decide(request: HttpRequest, bundle_ticket_id: int, payload: D
     return _ticket_out(ticket)
 
 
-# --- Live authorisation for PBXs (R-VT-6) -------------------------------------------------------
-
-
-class AuthorizeIn(Schema):
-    caller: str = ""
-    callee: str
-    time: datetime | None = None
-
-
-class AuthorizeOut(Schema):
-    allowed: bool
-    max_seconds: int
-    reason: str
-    rule: str | None
-    destination: str
-    area: str
-    allowance_seconds: int
-    credit_seconds: int
-
-
-@agent.post(
-    "/calls/authorize", response=AuthorizeOut, auth=PbxCredentialAuth(), summary="May this call start?"
-)
-def call_authorize(request: HttpRequest, payload: AuthorizeIn) -> Any:
-    """The seconds the call may last (remaining allowance and credit, at most 14400) or a refusal
-    with the reason and rule (R-VT-6). The PBX is the one of the credential."""
-    from django.utils import timezone
-
-    identity = request.auth  # type: ignore[attr-defined]
-    assert isinstance(identity, AgentIdentity)
-    at = payload.time or timezone.now()
-    if at.tzinfo is None:
-        raise ApplicationError("time: give a UTC offset.", fields={"time": "naive"})
-    return services.call_authorize(
-        pbx_id=identity.pbx_id, caller=payload.caller, callee=payload.callee, at=at
-    )
-
-
 router.add_router("voice", partner)
-router.add_router("pbx-agent", agent)

@@ -13,7 +13,6 @@ from pbxportal.common.actor import Actor
 from pbxportal.common.db import fetch_one
 from pbxportal.common.tenancy import get_scoped, scoped
 from pbxportal.core.rating import AllowanceUsage, RatedCall, UsageLine, summarise
-from pbxportal.licensing.models import PbxCredential
 from pbxportal.pbx.models import Pbx, Subscription
 from pbxportal.voice.models import BundleSwitchTicket, CallRecord, NumberDocument, NumberOrder, UsageMonth
 
@@ -122,14 +121,9 @@ def bundle_switches(*, actor: Actor, status: str | None = None) -> QuerySet[Bund
 _USAGE_SQL = (
     f"SELECT allowance_used, amount FROM {UsageMonth._meta.db_table} WHERE pbx_id = %s AND month = %s"
 )
-_AGENT_USAGE_SQL = (
-    f"SELECT c.pbx_id, u.allowance_used, u.amount FROM {PbxCredential._meta.db_table} c "
-    f"LEFT JOIN {UsageMonth._meta.db_table} u ON u.pbx_id = c.pbx_id AND u.month = %s "
-    "WHERE c.digest = %s"
-)
 
 
-def _usage(row: tuple[Any, ...] | None) -> tuple[int, Decimal]:
+def usage_of_row(row: tuple[Any, ...] | None) -> tuple[int, Decimal]:
     """(allowance seconds used, amount) of a ``(allowance_used, amount)`` row; none yet: zero."""
     if row is None or row[0] is None:
         return 0, Decimal(0)
@@ -138,11 +132,4 @@ def _usage(row: tuple[Any, ...] | None) -> tuple[int, Decimal]:
 
 def month_usage(*, pbx_id: int, month: date) -> tuple[int, Decimal]:
     """The PBX's allowance seconds used and amount rated in ``month`` (one prepared query)."""
-    return _usage(fetch_one(_USAGE_SQL, [pbx_id, month]))
-
-
-def agent_authorization_inputs(*, digest: str, month: date) -> tuple[int, tuple[int, Decimal]] | None:
-    """For the agent fast path (R-VT-6): the PBX of a credential digest and its ``month_usage``,
-    in one prepared query; None for an unknown credential."""
-    row = fetch_one(_AGENT_USAGE_SQL, [month, digest])
-    return None if row is None else (int(row[0]), _usage(row[1:]))
+    return usage_of_row(fetch_one(_USAGE_SQL, [pbx_id, month]))

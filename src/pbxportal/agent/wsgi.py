@@ -10,7 +10,7 @@ answers their common, well-formed case before Django's middleware stack, URL res
 - ``POST /api/v1/pbx-agent/calls/authorize`` with a valid credential and a body the API's own
   schema accepts: the same service, ``voice.services.call_authorize``, serialised by the API's
   own response schema; the credential and the month's usage are read in one query
-  (``voice.selectors.agent_authorization_inputs``).
+  (``agent.selectors.agent_authorization_inputs``).
 
 Everything else (a changed licence, a missing or unknown credential, a body the schema refuses,
 a database error, any other path) goes to the Django application unchanged, with the body it
@@ -28,9 +28,9 @@ from typing import Any
 
 from django.db import DatabaseError, connection
 
+from pbxportal.agent.selectors import agent_poll_state
+from pbxportal.agent.services import agent_credential_digest
 from pbxportal.core.licence import etag_matches
-from pbxportal.licensing.selectors import agent_poll_state
-from pbxportal.licensing.services import agent_credential_digest
 
 POLL_PATH = "/api/v1/pbx-agent/licence"
 AUTHORIZE_PATH = "/api/v1/pbx-agent/calls/authorize"
@@ -72,9 +72,9 @@ class AgentFastPath:
         answers; the body read here is handed back to it)."""
         from pydantic import ValidationError
 
-        from pbxportal.voice.api import AuthorizeIn, AuthorizeOut
+        from pbxportal.agent.api import AuthorizeIn, AuthorizeOut
+        from pbxportal.agent.selectors import agent_authorization_inputs
         from pbxportal.voice.rating import month_start
-        from pbxportal.voice.selectors import agent_authorization_inputs
         from pbxportal.voice.services import call_authorize
 
         try:

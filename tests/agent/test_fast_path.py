@@ -15,15 +15,15 @@ import pytest
 from django.test import Client
 from django.urls import resolve
 
+from pbxportal.agent.wsgi import AUTHORIZE_PATH, AUTHORIZE_ROUTE, POLL_PATH, POLL_ROUTE, AgentFastPath
 from pbxportal.common.timeutil import vendor_today
-from pbxportal.licensing.wsgi import AUTHORIZE_PATH, AUTHORIZE_ROUTE, POLL_PATH, POLL_ROUTE, AgentFastPath
 from pbxportal.ops import metrics
 from pbxportal.pbx.models import Pbx
 from pbxportal.voice import services
 from pbxportal.voice.models import UsageMonth
+from tests.agent.test_call_authorize import credential_for
 from tests.expansions.builders import SoftwareWorld
 from tests.voice.builders import AU_FIXED, IT_FIXED, UNKNOWN, VoiceWorld
-from tests.voice.test_api import credential_for
 
 
 class Recorder:
