@@ -20,7 +20,7 @@ from django.db import connection
 from pbxportal.invoicing.billrun import billrun_start
 from pbxportal.invoicing.models import BillRun, BillRunStatus, Invoice
 from pbxportal.invoicing.tasks import renew_chunk
-from pbxportal.pbx import engine
+from pbxportal.pbx import charges
 from pbxportal.pbx.models import Pbx
 from tests.invoicing.billrun_helpers import RENEWAL_DAY, renewing_world
 
@@ -95,9 +95,9 @@ def test_a_worker_killed_mid_run_then_a_rerun_issues_exactly_the_planned_invoice
     renewing_world(COUNT)
     planned = {}
     for pbx in Pbx.objects.select_related("partner__price_book"):
-        period = engine.term_period(pbx, pbx.invoiced_through)  # type: ignore[arg-type]
-        subs = [s for s in engine.active_subscriptions(pbx) if s.auto_renew]
-        planned[pbx.pk] = [line.comparable() for line in engine.renewal_lines(pbx, subs, period)]  # type: ignore[arg-type]
+        period = charges.term_period(pbx, pbx.invoiced_through)  # type: ignore[arg-type]
+        subs = [s for s in charges.active_subscriptions(pbx) if s.auto_renew]
+        planned[pbx.pk] = [line.comparable() for line in charges.renewal_lines(pbx, subs, period)]  # type: ignore[arg-type]
     # when a real worker runs the bill run and is killed with SIGKILL part-way
     worker = _worker()
     try:

@@ -12,7 +12,7 @@ from pbxportal.catalog.models import Price
 from pbxportal.clock.services import clock_run
 from pbxportal.common.errors import RuleViolation
 from pbxportal.invoicing.models import Invoice, InvoiceLine
-from pbxportal.pbx import services
+from pbxportal.pbx import charges, services
 from pbxportal.pbx.models import Pbx, PbxStatus, Subscription
 from pbxportal.pbx.selectors import ledger_replay
 from tests.pbx.builders import World
@@ -32,7 +32,7 @@ def half_up(value: Decimal) -> Decimal:
 def test_seed_scenario_voice_trunk_is_cotermed_and_prorated_278_of_365(world: World) -> None:
     # given a yearly PBX activated 2020-05-15 (R-PBX-4)
     pbx = world.pbx(term="yearly", start=date(2020, 5, 15))
-    assert services.engine.expires_on(pbx, date(2020, 8, 10)) == date(2021, 5, 15)
+    assert charges.expires_on(pbx, date(2020, 8, 10)) == date(2021, 5, 15)
     # when the voice trunk is ordered on 2020-08-10 (R-CO-1, R-CO-3)
     result = services.service_order(
         actor=world.actor, pbx=pbx, product_code="VOICE-FLAT", today=date(2020, 8, 10)

@@ -13,7 +13,7 @@ from pbxportal.clock.models import ClockDay
 from pbxportal.clock.services import clock_run
 from pbxportal.common.errors import RuleViolation
 from pbxportal.invoicing.models import Invoice, InvoiceKind
-from pbxportal.pbx import engine, services
+from pbxportal.pbx import charges, services
 from pbxportal.pbx.models import (
     CorrectionStatus,
     Pbx,
@@ -278,7 +278,7 @@ def test_a_40_day_jump_catches_up_every_day_in_order_and_a_rerun_does_nothing(wo
     count = Invoice.objects.count()
     clock_run(until=date(2026, 3, 12))
     assert Invoice.objects.count() == count
-    assert engine.expires_on(pbx, date(2026, 3, 12)) == date(2026, 3, 31)
+    assert charges.expires_on(pbx, date(2026, 3, 12)) == date(2026, 3, 31)
 
 
 def test_reminder_mail_is_sent_to_the_default_billing_contact(world: World, mailoutbox: list[Any]) -> None:

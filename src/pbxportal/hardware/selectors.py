@@ -26,7 +26,7 @@ from pbxportal.hardware.models import (
     StockItem,
 )
 from pbxportal.invoicing.lines import LineDraft
-from pbxportal.pbx import engine
+from pbxportal.pbx import charges
 from pbxportal.pbx.models import Pbx, PbxStatus
 from pbxportal.pbx.services import service_order
 
@@ -101,7 +101,7 @@ def devices_for(*, pbx: Pbx) -> list[Device]:
         if plan is None:
             continue
         devices.append(
-            Device(product, plan.code, engine.unit_price(pbx, plan, 1), pbx.partner.price_book.currency)
+            Device(product, plan.code, charges.unit_price(pbx, plan, 1), pbx.partner.price_book.currency)
         )
     return devices
 

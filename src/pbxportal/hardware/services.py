@@ -35,7 +35,7 @@ from pbxportal.hardware.models import (
     StockItem,
 )
 from pbxportal.overdue.policy import ensure_allowed
-from pbxportal.pbx import engine
+from pbxportal.pbx import charges
 from pbxportal.pbx.models import Pbx, PbxStatus, Subscription, SubscriptionStatus
 from pbxportal.pbx.services import service_order, subscription_cancel
 
@@ -204,7 +204,7 @@ def order_line_set(*, actor: Actor, order_id: int, product_code: str, quantity: 
         raise ApplicationError(
             f"quantity: between 0 and {MAX_LINE_QUANTITY}.", fields={"quantity": "out of range"}
         )
-    engine.plan_for(product, order.pbx.term)
+    charges.plan_for(product, order.pbx.term)
     if quantity == 0:
         OrderLine.objects.filter(order=order, product=product).delete()
     else:

@@ -22,8 +22,8 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from pbxportal.common.api import actor_of
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.invoicing.lines import LineDraft
-from pbxportal.pbx import engine, selectors, services
-from pbxportal.pbx.engine import ChangePlan
+from pbxportal.pbx import charges, selectors, services
+from pbxportal.pbx.charges import ChangePlan
 from pbxportal.pbx.models import CorrectionRequest, Pbx, QuantityChange, SshWindow, Subscription
 from pbxportal.pbx.services import SSH_DEFAULT_MINUTES, ChangeResult
 
@@ -159,7 +159,7 @@ class PbxDetailOut(PbxOut):
 
     @staticmethod
     def resolve_subscriptions(obj: Pbx) -> list[Subscription]:
-        return engine.active_subscriptions(obj)
+        return charges.active_subscriptions(obj)
 
 
 class PbxCreateIn(Schema):

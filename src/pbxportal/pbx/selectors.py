@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from pbxportal.catalog.models import Product
 from pbxportal.common.actor import Actor
 from pbxportal.common.tenancy import get_scoped, scoped
-from pbxportal.pbx import engine
+from pbxportal.pbx import charges
 from pbxportal.pbx.models import (
     CorrectionRequest,
     Pbx,
@@ -87,7 +87,7 @@ def correction_get(*, actor: Actor, correction_id: int) -> CorrectionRequest:
 
 
 def expiry(pbx: Pbx, today: date) -> date | None:
-    return engine.expires_on(pbx, today)
+    return charges.expires_on(pbx, today)
 
 
 def orderable_products(*families: str) -> list[Product]:
