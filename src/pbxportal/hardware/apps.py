@@ -16,3 +16,7 @@ class HardwareConfig(AppConfig):
         ("Hardware orders", "hardware:staff_orders"),
         ("Stock", "hardware:staff_stock"),
     ]
+
+    def ready(self) -> None:
+        # HWaaS's ordering rules join the service-family registry (R-HW-1).
+        from pbxportal.hardware import families  # noqa: F401

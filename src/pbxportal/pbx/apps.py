@@ -7,3 +7,7 @@ class PbxConfig(AppConfig):
 
     partner_nav = [("PBXs", "pbx:list")]
     staff_nav = [("Corrections", "pbx:staff_corrections")]
+
+    def ready(self) -> None:
+        # Storage's ordering rule joins the service-family registry (R-PBX-1).
+        from pbxportal.pbx import families  # noqa: F401

@@ -12,5 +12,5 @@ class VoiceConfig(AppConfig):
     ]
 
     def ready(self) -> None:
-        # The CTA2 bundle's DID requirement joins the service checks of pbx.services (R-VT-5).
+        # The voice trunk's ordering rules join the service-family registry (R-CO-2, R-VT-5).
         from pbxportal.voice import checks  # noqa: F401

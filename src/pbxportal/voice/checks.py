@@ -1,14 +1,63 @@
-"""Requirements of the voice trunk added to the co-termination checks of pbx.services (R-VT-5)."""
+"""The voice trunk's ordering rules, registered with the PBX app's service-family registry when the
+app starts (``VoiceConfig.ready``), in this order: a recurring term and a per-user PBX with firmware
+6.0 or later (R-CO-2), one bundle at a time and the CTA2 bundle's DID (R-VT-5)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
-from pbxportal.catalog.models import Family, Product
+from pbxportal.catalog.models import Family, PricingModel, Product
 from pbxportal.common.errors import RuleViolation
 from pbxportal.pbx.models import Pbx, SubscriptionStatus
-from pbxportal.pbx.services import service_requirement
+from pbxportal.pbx.services import recurring_term_only, service_requirement
+
+voice_recurring_term = service_requirement(Family.VOICE)(recurring_term_only("R-CO-2"))
+
+
+def _firmware_at_least(version: str, minimum: str) -> bool:
+    def parts(v: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in re.findall(r"\d+", v)[:3]) or (0,)
+
+    return bool(version) and parts(version) >= parts(minimum)
+
+
+@service_requirement(Family.VOICE)
+def per_user_pbx_with_firmware(
+    pbx: Pbx, product: Product, quantity: int, attributes: dict[str, Any], today: date
+) -> None:
+    """R-CO-2: the voice trunk needs a per-user PBX reporting firmware ``min_firmware`` (6.0) or later."""
+    if pbx.model.family != Family.PBX:
+        raise RuleViolation(
+            "The voice trunk needs a per-user PBX.",
+            rule="R-CO-2",
+            fields={"product": "per-user PBX only"},
+        )
+    minimum = str(product.attributes.get("min_firmware", "6.0"))
+    if not _firmware_at_least(pbx.firmware_version, minimum):
+        raise RuleViolation(
+            f"The voice trunk needs firmware {minimum} or later; the PBX reports "
+            f"{pbx.firmware_version or 'no version yet'}.",
+            rule="R-CO-2",
+            fields={"product": "firmware"},
+        )
+
+
+@service_requirement(Family.VOICE)
+def one_bundle(pbx: Pbx, product: Product, quantity: int, attributes: dict[str, Any], today: date) -> None:
+    """R-VT-5: CTA1 and CTA2 bundles exclude each other."""
+    if pbx.subscriptions.filter(
+        status=SubscriptionStatus.ACTIVE,
+        product__family=Family.VOICE,
+        product__pricing_model__in=[PricingModel.BANDED, PricingModel.FLAT],
+    ).exists() and product.pricing_model in (PricingModel.BANDED, PricingModel.FLAT):
+        raise RuleViolation(
+            "The PBX has a voice bundle already: CTA1 and CTA2 bundles exclude each other; "
+            "switching is a customer-care ticket.",
+            rule="R-VT-5",
+            fields={"product": "bundle"},
+        )
 
 
 def did_countries(pbx: Pbx) -> set[str]:

@@ -7,7 +7,6 @@ R-CO-4), defined next to the service that applies it and issues exactly the plan
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -17,6 +16,7 @@ from django.db import transaction
 from pbxportal.catalog.models import Family, PlanTerm, PricingModel, Product
 from pbxportal.common.actor import Actor
 from pbxportal.common.errors import ApplicationError, Conflict, RuleViolation
+from pbxportal.common.registry import FamilyRegistry
 from pbxportal.common.tenancy import get_scoped
 from pbxportal.core.periods import Term, last_day_of_month
 from pbxportal.invoicing.lines import LineDraft
@@ -41,18 +41,28 @@ from pbxportal.pbx.services.base import (
 )
 from pbxportal.pbx.services.renewals import _deletion_countdown_after_change
 
-# Extra requirements of a service family, added by the apps that own them (voice: CTA2 DIDs;
-# expansions: hot-standby pairing ...). Each raises RuleViolation to refuse.
+# The ordering rules of each service family, registered by the app that owns the family (voice:
+# R-CO-2, R-VT-5; hardware: R-HW-1; expansions: R-EX-1, R-EX-6; pbx: storage, R-PBX-1), run by
+# ``service_order_plan`` after the co-termination rules. Each raises RuleViolation to refuse.
 ServiceCheck = Callable[[Pbx, Product, int, dict[str, Any], date], None]
-SERVICE_CHECKS: dict[str, list[ServiceCheck]] = {}
+SERVICE_RULES: FamilyRegistry[ServiceCheck] = FamilyRegistry("service ordering rules")
+service_requirement = SERVICE_RULES.register
 
 
-def service_requirement(family: str) -> Callable[[ServiceCheck], ServiceCheck]:
-    def register(check: ServiceCheck) -> ServiceCheck:
-        SERVICE_CHECKS.setdefault(family, []).append(check)
-        return check
+def recurring_term_only(rule: str) -> ServiceCheck:
+    """A family that needs a recurring subscription: refused on lifetime PBXs (R-CO-2, R-HW-1)."""
 
-    return register
+    def recurring_term(
+        pbx: Pbx, product: Product, quantity: int, attributes: dict[str, Any], today: date
+    ) -> None:
+        if not Term(pbx.term).is_recurring:
+            raise RuleViolation(
+                f"{product.name} needs a recurring subscription: not available on lifetime PBXs.",
+                rule=rule,
+                fields={"product": "lifetime PBX"},
+            )
+
+    return recurring_term
 
 
 # --- Quantity changes (licences and per-unit services) ---------------------------------------
@@ -191,13 +201,6 @@ def pbx_change_licences(
 # --- Services: the co-termination mechanism (R-CO-1..4) --------------------------------------
 
 
-def _firmware_at_least(version: str, minimum: str) -> bool:
-    def parts(v: str) -> tuple[int, ...]:
-        return tuple(int(p) for p in re.findall(r"\d+", v)[:3]) or (0,)
-
-    return bool(version) and parts(version) >= parts(minimum)
-
-
 def service_order_plan(
     *,
     pbx: Pbx,
@@ -225,43 +228,7 @@ def service_order_plan(
             rule="R-CO-1",
             fields={"term": "differs from the PBX's"},
         )
-    if product.family in (Family.VOICE, Family.HWAAS) and not Term(pbx.term).is_recurring:
-        raise RuleViolation(
-            f"{product.name} needs a recurring subscription: not available on lifetime PBXs.",
-            rule="R-CO-2" if product.family == Family.VOICE else "R-HW-1",
-            fields={"product": "lifetime PBX"},
-        )
-    if product.family == Family.VOICE:
-        if pbx.model.family != Family.PBX:
-            raise RuleViolation(
-                "The voice trunk needs a per-user PBX.",
-                rule="R-CO-2",
-                fields={"product": "per-user PBX only"},
-            )
-        minimum = str(product.attributes.get("min_firmware", "6.0"))
-        if not _firmware_at_least(pbx.firmware_version, minimum):
-            raise RuleViolation(
-                f"The voice trunk needs firmware {minimum} or later; the PBX reports "
-                f"{pbx.firmware_version or 'no version yet'}.",
-                rule="R-CO-2",
-                fields={"product": "firmware"},
-            )
-        if pbx.subscriptions.filter(
-            status=SubscriptionStatus.ACTIVE,
-            product__family=Family.VOICE,
-            product__pricing_model__in=[PricingModel.BANDED, PricingModel.FLAT],
-        ).exists() and product.pricing_model in (PricingModel.BANDED, PricingModel.FLAT):
-            raise RuleViolation(
-                "The PBX has a voice bundle already: CTA1 and CTA2 bundles exclude each other; "
-                "switching is a customer-care ticket.",
-                rule="R-VT-5",
-                fields={"product": "bundle"},
-            )
-    if product.family == Family.STORAGE and not pbx.is_cloud:
-        raise RuleViolation(
-            "Storage is for cloud PBXs only.", rule="R-PBX-1", fields={"product": "cloud only"}
-        )
-    for check in SERVICE_CHECKS.get(product.family, []):
+    for check in SERVICE_RULES.rules(product.family):
         check(pbx, product, quantity, attributes, today)
     if product.pricing_model == PricingModel.BANDED:
         quantity = charges.counted_users(pbx, product.attributes.get("counted_profiles") or [])
