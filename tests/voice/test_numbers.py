@@ -16,7 +16,7 @@ from pbxportal.common.actor import Actor
 from pbxportal.common.errors import ApplicationError, RuleViolation
 from pbxportal.pbx import services as pbx_services
 from pbxportal.pbx.models import Subscription, SubscriptionStatus
-from pbxportal.voice import services
+from pbxportal.voice import selectors, services
 from pbxportal.voice.models import BundleSwitchStatus, NumberOrderStatus
 from tests.voice.builders import VoiceWorld
 
@@ -130,7 +130,7 @@ def test_another_partners_number_orders_and_uploads_answer_404(world: VoiceWorld
     # given an order with a document of partner P, and a user of another partner
     pbx = world.pbx(start=date(2025, 1, 10))
     order_id = complete_order(world, pbx.pk)
-    document = services.selectors.number_order_get(actor=world.actor, order_id=order_id).documents.first()
+    document = selectors.number_order_get(actor=world.actor, order_id=order_id).documents.first()
     assert document is not None
     other: Partner = make_partner("other")
     intruder = Client()
