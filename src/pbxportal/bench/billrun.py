@@ -136,7 +136,7 @@ def reset() -> None:
 def _worker(queue: Any, run_id: int) -> None:
     from django.db import connections
 
-    from pbxportal.invoicing.billrun import billrun_chunk
+    from pbxportal.pbx.services import billrun_chunk
 
     connections.close_all()
     while True:
@@ -150,8 +150,8 @@ def bill_run(workers: int, chunk_size: int) -> tuple[float, int]:
     from django.db import connections
     from django.utils import timezone
 
-    from pbxportal.invoicing.billrun import due_chunks
     from pbxportal.invoicing.models import BillRun, Invoice
+    from pbxportal.pbx.billrun import due_chunks
 
     started = time.perf_counter()
     chunks = due_chunks(day=DAY, chunk_size=chunk_size)

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from pbxportal.clock.registry import daily_job, short_job
 from pbxportal.pbx import services
+from pbxportal.pbx.billrun import billrun_day
 
 
 @short_job("cloud_activation", order=10)
@@ -26,8 +27,6 @@ def term_boundary(day: date) -> int:
 @daily_job("renewals", order=20)
 def renewals(day: date) -> int:
     """R-PBX-5 through the bill run's fan-out (R-INV-2)."""
-    from pbxportal.invoicing.billrun import billrun_day
-
     return billrun_day(day=day)
 
 

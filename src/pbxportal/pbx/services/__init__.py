@@ -63,6 +63,7 @@ from pbxportal.pbx.services.lifecycle import (
 )
 from pbxportal.pbx.services.renewals import (
     REMINDER_DAYS,
+    billrun_chunk,
     deletion_countdown,
     renew_pbx,
     renew_pbxs,
@@ -87,6 +88,7 @@ __all__ = [
     "ChangeResult",
     "PbxChangedHook",
     "ServiceCheck",
+    "billrun_chunk",
     "cloud_activation_due",
     "correction_apply",
     "correction_file",

@@ -5,18 +5,21 @@ countdown (R-PBX-9) and the renewal reminders (R-PBX-6).
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 from typing import Any
 
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
+from django.utils import timezone
 
 from pbxportal.catalog.models import Plan
 from pbxportal.common.actor import Actor
 from pbxportal.core.periods import Term
-from pbxportal.invoicing.models import Invoice
-from pbxportal.invoicing.services import invoice_issue
+from pbxportal.invoicing.models import BillRun, BillRunStatus, Invoice
+from pbxportal.invoicing.services import InvoiceDraft, invoice_issue, invoices_issue_batch
+from pbxportal.ops import metrics
 from pbxportal.pbx import charges
 from pbxportal.pbx.models import (
     Pbx,
@@ -32,6 +35,8 @@ from pbxportal.pbx.services.base import (
     _audit,
     _record,
 )
+
+log = logging.getLogger(__name__)
 
 # --- The clock's daily work (R-CLK-1) --------------------------------------------------------
 
@@ -82,8 +87,6 @@ def renew_pbxs(*, pbx_ids: list[int], day: date) -> list[Invoice]:
     lines and the same guards (PBX row locks, the ``invoiced_through`` check, a unique key per
     (subscription, period) and per invoice), with bulk reads and writes and one block of invoice
     numbers. If anything fails, nothing of the chunk is kept and the caller renews PBX by PBX."""
-    from pbxportal.invoicing.services import InvoiceDraft, invoices_issue_batch
-
     prices: dict[tuple[int, int, int], Any] = {}
 
     def price_of(pbx: Pbx, plan: Any, units: int) -> Any:
@@ -141,6 +144,39 @@ def renew_pbxs(*, pbx_ids: list[int], day: date) -> list[Invoice]:
 def renewals_due(day: date) -> list[int]:
     """The ids of the PBXs renewing on ``day``, by partner (the bill run's plan, R-INV-2)."""
     return list(renewing_on(day).order_by("partner_id", "id").values_list("id", flat=True))
+
+
+def billrun_chunk(*, run_id: int, pbx_ids: list[int], day: date) -> int:
+    """One task: renew a chunk of PBXs, report progress; returns the invoices issued."""
+    done = failed = invoices = 0
+    errors: list[str] = []
+    try:
+        invoices = len(renew_pbxs(pbx_ids=pbx_ids, day=day))
+        done = len(pbx_ids)
+    except Exception:
+        log.warning("bill run %s: chunk failed, renewing its %d PBXs one by one", run_id, len(pbx_ids))
+        for pbx_id in pbx_ids:
+            try:
+                invoices += renew_pbx(pbx_id=pbx_id, day=day) is not None
+                done += 1
+            except Exception as exc:
+                failed += 1
+                errors.append(f"PBX {pbx_id}: {exc}")
+                log.exception("bill run %s: PBX %s failed", run_id, pbx_id)
+    metrics.billrun_pbx_done(run=day.isoformat(), count=done)
+    BillRun.objects.filter(pk=run_id).update(
+        done=F("done") + done, failed=F("failed") + failed, invoices=F("invoices") + invoices
+    )
+    if errors:
+        run = BillRun.objects.get(pk=run_id)
+        BillRun.objects.filter(pk=run_id).update(error=(run.error + "\n".join(errors) + "\n")[-4000:])
+    BillRun.objects.filter(
+        pk=run_id, status=BillRunStatus.RUNNING, total__lte=F("done") + F("failed")
+    ).update(status=BillRunStatus.DONE, finished_at=timezone.now())
+    BillRun.objects.filter(pk=run_id, status=BillRunStatus.DONE, failed__gt=0).update(
+        status=BillRunStatus.FAILED
+    )
+    return invoices
 
 
 def term_boundary(*, day: date) -> int:

@@ -1,15 +1,16 @@
 """Bill runs at scale (R-INV-2): the day's renewals fan out as Celery tasks, one per chunk of
 partners, so more workers on more machines finish sooner (eager, in-process, in the embedded mode).
 
-Each chunk renews its PBXs in one transaction (``pbx.services.renew_pbxs``); if that fails, the
-chunk falls back to ``renew_pbx`` PBX by PBX, so one bad PBX fails alone. Every renewal is
+The bill run plans the chunks here (``due_chunks``, ``billrun_start``, ``billrun_day``); each task
+(``pbx.tasks.renew_chunk``) runs ``pbx.services.renewals.billrun_chunk``, which renews its PBXs in
+one transaction (``renew_pbxs``) and reports progress; if that fails, the chunk falls back to
+``renew_pbx`` PBX by PBX, so one bad PBX fails alone. Every renewal is
 idempotent (PBX row lock, ``invoiced_through``, a unique key per (subscription, period) and per
 invoice), so a re-run or a resumed run charges nothing twice; the ``BillRun`` row only reports.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 from itertools import groupby
 
@@ -20,8 +21,9 @@ from django.utils import timezone
 from pbxportal.common.errors import ApplicationError
 from pbxportal.invoicing.models import BillRun, BillRunStatus
 from pbxportal.ops import metrics
-
-log = logging.getLogger(__name__)
+from pbxportal.pbx.models import Pbx
+from pbxportal.pbx.services import billrun_chunk, renewals_due
+from pbxportal.pbx.tasks import renew_chunk
 
 
 class BillRunIncomplete(ApplicationError):
@@ -31,9 +33,6 @@ class BillRunIncomplete(ApplicationError):
 def due_chunks(*, day: date, chunk_size: int) -> list[list[int]]:
     """The PBX ids renewing on ``day``, in chunks of whole partners (a partner larger than a chunk
     is split); ordered by partner, so one partner's invoices are issued together."""
-    from pbxportal.pbx.models import Pbx
-    from pbxportal.pbx.services import renewals_due
-
     ids = renewals_due(day)
     partners = dict(Pbx.objects.filter(pk__in=ids).values_list("id", "partner_id")) if ids else {}
     chunks: list[list[int]] = [[]]
@@ -50,8 +49,6 @@ def due_chunks(*, day: date, chunk_size: int) -> list[list[int]]:
 
 def billrun_start(*, day: date, chunk_size: int | None = None) -> BillRun:
     """Start (or re-run) the renewal bill run of ``day``: record it and queue its chunks."""
-    from pbxportal.invoicing.tasks import renew_chunk
-
     chunks = due_chunks(day=day, chunk_size=chunk_size or settings.BILLRUN_CHUNK_SIZE)
     run, _ = BillRun.objects.get_or_create(kind="renewals", day=day, defaults={"started_at": timezone.now()})
     BillRun.objects.filter(pk=run.pk).update(
@@ -72,41 +69,6 @@ def billrun_start(*, day: date, chunk_size: int | None = None) -> BillRun:
     return run
 
 
-def billrun_chunk(*, run_id: int, pbx_ids: list[int], day: date) -> int:
-    """One task: renew a chunk of PBXs, report progress; returns the invoices issued."""
-    from pbxportal.pbx.services import renew_pbx, renew_pbxs
-
-    done = failed = invoices = 0
-    errors: list[str] = []
-    try:
-        invoices = len(renew_pbxs(pbx_ids=pbx_ids, day=day))
-        done = len(pbx_ids)
-    except Exception:
-        log.warning("bill run %s: chunk failed, renewing its %d PBXs one by one", run_id, len(pbx_ids))
-        for pbx_id in pbx_ids:
-            try:
-                invoices += renew_pbx(pbx_id=pbx_id, day=day) is not None
-                done += 1
-            except Exception as exc:
-                failed += 1
-                errors.append(f"PBX {pbx_id}: {exc}")
-                log.exception("bill run %s: PBX %s failed", run_id, pbx_id)
-    metrics.billrun_pbx_done(run=day.isoformat(), count=done)
-    BillRun.objects.filter(pk=run_id).update(
-        done=F("done") + done, failed=F("failed") + failed, invoices=F("invoices") + invoices
-    )
-    if errors:
-        run = BillRun.objects.get(pk=run_id)
-        BillRun.objects.filter(pk=run_id).update(error=(run.error + "\n".join(errors) + "\n")[-4000:])
-    BillRun.objects.filter(
-        pk=run_id, status=BillRunStatus.RUNNING, total__lte=F("done") + F("failed")
-    ).update(status=BillRunStatus.DONE, finished_at=timezone.now())
-    BillRun.objects.filter(pk=run_id, status=BillRunStatus.DONE, failed__gt=0).update(
-        status=BillRunStatus.FAILED
-    )
-    return invoices
-
-
 def billrun_day(*, day: date) -> int:
     """The clock's renewal job: run the day's bill run. In the eager mode it has finished on return
     and a failure raises, so the clock runs the day again; with workers it returns once queued."""
@@ -120,3 +82,6 @@ def billrun_day(*, day: date) -> int:
             )
         return run.invoices
     return run.total
+
+
+__all__ = ["BillRunIncomplete", "billrun_chunk", "billrun_day", "billrun_start", "due_chunks"]

@@ -17,12 +17,12 @@ import pytest
 import redis
 from django.db import connection
 
-from pbxportal.invoicing.billrun import billrun_start
 from pbxportal.invoicing.models import BillRun, BillRunStatus, Invoice
-from pbxportal.invoicing.tasks import renew_chunk
 from pbxportal.pbx import charges
+from pbxportal.pbx.billrun import billrun_start
 from pbxportal.pbx.models import Pbx
-from tests.invoicing.billrun_helpers import RENEWAL_DAY, renewing_world
+from pbxportal.pbx.tasks import renew_chunk
+from tests.pbx.billrun_helpers import RENEWAL_DAY, renewing_world
 
 BROKER = "redis://127.0.0.1:6379/13"  # a Redis database of its own
 COUNT = 40

@@ -9,10 +9,10 @@ import pytest
 from django.db import transaction
 
 from pbxportal.clock.services import run_day
-from pbxportal.invoicing.billrun import BillRunIncomplete, billrun_day, billrun_start, due_chunks
 from pbxportal.invoicing.models import BillRun, BillRunStatus, Invoice
+from pbxportal.pbx.billrun import BillRunIncomplete, billrun_day, billrun_start, due_chunks
 from pbxportal.pbx.models import Pbx
-from tests.invoicing.billrun_helpers import RENEWAL_DAY, break_pbx, renewing_world, repair, snapshot
+from tests.pbx.billrun_helpers import RENEWAL_DAY, break_pbx, renewing_world, repair, snapshot
 
 COUNT = 7
 
