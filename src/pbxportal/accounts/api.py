@@ -9,6 +9,7 @@ from ninja import Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from pbxportal.accounts import selectors, services
+from pbxportal.accounts.models import Partner
 from pbxportal.common.api import actor_of
 
 API_PREFIX = ""
@@ -173,8 +174,6 @@ def partner_get(request: HttpRequest, partner_id: int) -> dict[str, object]:
 
 
 def _partner_out(partner: object) -> dict[str, object]:
-    from pbxportal.accounts.models import Partner
-
     assert isinstance(partner, Partner)
     return {
         "id": partner.pk,

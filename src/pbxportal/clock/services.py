@@ -17,6 +17,7 @@ from django.utils import timezone
 from pbxportal.clock.models import ClockDay
 from pbxportal.clock.registry import daily_jobs, short_jobs
 from pbxportal.common.timeutil import day_end
+from pbxportal.pbx.models import Pbx
 
 Progress = Callable[[date, dict[str, int]], None]
 
@@ -26,8 +27,6 @@ def first_day(until: date) -> date:
     last = ClockDay.objects.filter(finished_at__isnull=False).order_by("-day").first()
     if last is not None:
         return last.day + timedelta(days=1)
-    from pbxportal.pbx.models import Pbx
-
     earliest = Pbx.objects.aggregate(first=Min("anchor_date"))["first"]
     return min(earliest, until) if earliest else until
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from enum import StrEnum
 
 from dateutil.relativedelta import relativedelta
@@ -74,6 +74,33 @@ def add_months_anchored(anchor: date, months: int) -> date:
     _require_date(anchor, "anchor")
     result: date = anchor + relativedelta(months=months)
     return result
+
+
+# --- Calendar months (usage months, allowance months, bundle switches) -----------------------
+
+
+def month_of(at: datetime, tz: tzinfo) -> date:
+    """The first day of the month holding the instant ``at`` in the time zone ``tz`` (the caller
+    passes the vendor's): the month a call's usage and allowance belong to (R-VT-2)."""
+    if at.tzinfo is None:
+        raise TypeError("at must be timezone-aware")
+    local = at.astimezone(tz)
+    return date(local.year, local.month, 1)
+
+
+def first_of_month(day: date) -> date:
+    return _require_date(day, "day").replace(day=1)
+
+
+def next_month_start(day: date) -> date:
+    """The first day of the month after the one holding ``day``."""
+    _require_date(day, "day")
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def month_label(month: date) -> str:
+    """``YYYY-MM``, as in usage invoices' keys and descriptions."""
+    return f"{month.year:04d}-{month.month:02d}"
 
 
 def _recurring_months(term: Term) -> int:

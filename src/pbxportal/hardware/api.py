@@ -18,6 +18,7 @@ from pbxportal.common.api import actor_of
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.hardware import selectors, services
 from pbxportal.hardware.models import HardwareOrder, HwaasAgreement
+from pbxportal.pbx.selectors import pbx_get
 
 router = Router(tags=["hardware"])
 
@@ -209,8 +210,6 @@ def agreement_reject(request: HttpRequest, agreement_id: int, payload: RejectIn)
 @router.get("/pbxs/{pbx_id}/devices", response=list[DeviceOut])
 def device_list(request: HttpRequest, pbx_id: int) -> list[dict[str, Any]]:
     """The devices that can be rented for a PBX, for its term, at the partner's prices (R-HW-1)."""
-    from pbxportal.pbx.selectors import pbx_get
-
     pbx = pbx_get(actor=actor_of(request), pbx_id=pbx_id)
     return [
         {

@@ -20,6 +20,7 @@ from django.utils import timezone
 from pbxportal.accounts.models import Customer
 from pbxportal.catalog.models import Family, Product
 from pbxportal.common.actor import Actor
+from pbxportal.common.audit import audit
 from pbxportal.common.errors import ApplicationError, Conflict, RuleViolation
 from pbxportal.common.models import AuditEvent
 from pbxportal.common.tenancy import get_scoped
@@ -93,7 +94,13 @@ def agreement_upload(*, actor: Actor, customer_id: int, upload: UploadedFile) ->
     )
     agreement.file.save(f"{uuid.uuid4().hex}{extension}", upload, save=False)
     agreement.save()
-    _audit(actor, customer.partner_id, "hwaas.agreement_uploaded", "hwaas_agreement", agreement.pk)
+    audit(
+        actor,
+        "hwaas.agreement_uploaded",
+        partner_id=customer.partner_id,
+        object_type="hwaas_agreement",
+        object_id=agreement.pk,
+    )
     return agreement
 
 
@@ -113,7 +120,13 @@ def _agreement_decide(*, actor: Actor, agreement_id: int, status: str, reason: s
         agreement.decided_by = actor.user
         agreement.decided_at = timezone.now()
         agreement.save(update_fields=["status", "reason", "decided_by", "decided_at"])
-        _audit(actor, agreement.partner_id, f"hwaas.agreement_{status}", "hwaas_agreement", agreement.pk)
+        audit(
+            actor,
+            f"hwaas.agreement_{status}",
+            partner_id=agreement.partner_id,
+            object_type="hwaas_agreement",
+            object_id=agreement.pk,
+        )
     return agreement
 
 
@@ -385,13 +398,3 @@ def stock_adjust(*, actor: Actor, product_code: str, delta: int, note: str = "")
             data={"delta": str(delta), "note": note[:200]},
         )
     return StockItem.objects.get(product=product)
-
-
-def _audit(actor: Actor, partner_id: int, action: str, object_type: str, object_id: int) -> None:
-    AuditEvent.objects.create(
-        actor=actor.user,
-        partner_id=partner_id,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-    )

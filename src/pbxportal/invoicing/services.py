@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from pbxportal.accounts.models import BillingContact, Partner
 from pbxportal.common.errors import ApplicationError, Conflict
 from pbxportal.core.money import round_line
+from pbxportal.invoicing.hooks import run_issued_hooks
 from pbxportal.invoicing.lines import LineDraft
 from pbxportal.invoicing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, NumberSequence
 
@@ -109,8 +110,6 @@ def invoice_issue(
         if source_key and Invoice.objects.filter(source_key=source_key).exists():
             return Invoice.objects.get(source_key=source_key)
         raise Conflict(f"These charges were invoiced already (R-INV-2): {exc}", rule="R-INV-2") from None
-    from pbxportal.invoicing.hooks import run_issued_hooks
-
     run_issued_hooks(invoice)
     return invoice
 
@@ -265,8 +264,6 @@ def invoices_issue_batch(*, drafts: Sequence[InvoiceDraft], issued_on: date) -> 
         _copy_lines(rows)
     else:
         InvoiceLine.objects.bulk_create([_line_row(*row) for row in rows], batch_size=2000)
-    from pbxportal.invoicing.hooks import run_issued_hooks
-
     for invoice in invoices:
         run_issued_hooks(invoice)
     return invoices

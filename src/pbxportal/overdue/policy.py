@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db.models import Min
 
 from pbxportal.common.errors import RuleViolation
+from pbxportal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
 
 ACTIONS = ("order_hardware", "order_licences", "portal_write", "services")
 DEFAULT_POLICY = Path(__file__).with_name("policy.yaml")
@@ -71,8 +72,6 @@ def policy() -> Policy:
 
 def earliest_unpaid_due(*, partner_id: int, today: date) -> date | None:
     """The due date of the partner's earliest invoice unpaid past its due date."""
-    from pbxportal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
-
     due: date | None = Invoice.objects.filter(
         partner_id=partner_id,
         kind=InvoiceKind.INVOICE,

@@ -21,6 +21,7 @@ from ninja.files import UploadedFile
 from pbxportal.common.api import actor_of
 from pbxportal.common.errors import ApplicationError
 from pbxportal.common.timeutil import vendor_today
+from pbxportal.core.periods import first_of_month
 from pbxportal.core.rating import read_portal_csv
 from pbxportal.core.rating.cdr import PORTAL_COLUMNS
 from pbxportal.voice import selectors, services
@@ -111,7 +112,7 @@ class UsageOut(Schema):
 
 def _month(value: str | None) -> date:
     if not value:
-        return vendor_today().replace(day=1)
+        return first_of_month(vendor_today())
     try:
         year, month = (int(part) for part in value.split("-"))
         return date(year, month, 1)

@@ -14,8 +14,8 @@ from datetime import date, datetime
 from django.conf import settings
 
 from pbxportal.catalog.models import DestinationRate, Family, PricingModel
-from pbxportal.common.timeutil import day_start
-from pbxportal.core.periods import add_months_anchored
+from pbxportal.common.timeutil import day_start, vendor_tz
+from pbxportal.core.periods import month_of, next_month_start
 from pbxportal.core.rating import Cta2Bundle, PbxRatingContext, RateTable, RatingTerms, TariffRow
 from pbxportal.pbx.models import Pbx, QuantityChange, Subscription
 
@@ -53,14 +53,11 @@ def rate_table(book_id: int, *, fresh: bool = False) -> RateTable:
 
 def month_start(at: datetime) -> date:
     """First day of the month holding ``at`` in the vendor's time zone (the allowance month)."""
-    from pbxportal.common.timeutil import vendor_tz
-
-    local = at.astimezone(vendor_tz())
-    return date(local.year, local.month, 1)
+    return month_of(at, vendor_tz())
 
 
 def next_month(month: date) -> date:
-    return add_months_anchored(month, 1)
+    return next_month_start(month)
 
 
 def bundle_subscription(pbx_id: int, month: date) -> Subscription | None:

@@ -12,20 +12,17 @@ from pbxportal.catalog.models import Family
 from pbxportal.common.actor import Actor
 from pbxportal.common.db import fetch_one
 from pbxportal.common.tenancy import get_scoped, scoped
+from pbxportal.core.periods import month_label
 from pbxportal.core.rating import AllowanceUsage, RatedCall, UsageLine, summarise
 from pbxportal.pbx.models import Pbx, Subscription
 from pbxportal.voice.models import BundleSwitchTicket, CallRecord, NumberDocument, NumberOrder, UsageMonth
-
-
-def _label(month: date) -> str:
-    return f"{month.year:04d}-{month.month:02d}"
 
 
 def usage_lines(*, pbx: Pbx, month: date) -> list[UsageLine]:
     """The month's usage lines per area and kind (R-VT-2..4): the core's ``summarise`` over the
     rated records, each line's amount rounded once (R-CAT-6), the allowance used and left."""
     currency = pbx.partner.price_book.currency
-    label = _label(month)
+    label = month_label(month)
     rated = [
         RatedCall(
             call_id=identity,

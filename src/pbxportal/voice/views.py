@@ -16,6 +16,7 @@ from pbxportal.common.errors import ApplicationError
 from pbxportal.common.tenancy import scoped
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.common.views import actor_of, paginate, portal_view, staff_view
+from pbxportal.core.periods import first_of_month
 from pbxportal.pbx.models import Pbx
 from pbxportal.voice import selectors, services
 from pbxportal.voice.models import BundleSwitchStatus, NumberOrderStatus
@@ -129,7 +130,7 @@ def _month(value: str | None) -> date:
         year, month = (int(part) for part in (value or "").split("-"))
         return date(year, month, 1)
     except ValueError:
-        return vendor_today().replace(day=1)
+        return first_of_month(vendor_today())
 
 
 @portal_view

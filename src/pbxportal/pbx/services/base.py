@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db import transaction
-
 from pbxportal.catalog.models import Family, Product
 from pbxportal.common.actor import Actor
+from pbxportal.common.audit import audit
 from pbxportal.common.errors import ApplicationError, RuleViolation
-from pbxportal.common.models import AuditEvent
+from pbxportal.common.hooks import Hook
 from pbxportal.invoicing.lines import LineDraft
 from pbxportal.invoicing.models import Invoice
 from pbxportal.invoicing.services import invoice_issue
@@ -43,28 +42,16 @@ class ChangeResult:
     pbx: Pbx | None = None
 
 
-# Work after a PBX changed, registered by apps (licensing re-signs the PBX's licence, R-LIC-1).
-# Every change of a PBX is audited, so ``_audit`` runs the hooks, after the transaction commits.
+# Work after a PBX changed, connected by apps (licensing re-signs the PBX's licence, R-LIC-1).
+# Every change of a PBX is audited, so ``_audit`` sends the event; handlers run after the commit.
 PbxChangedHook = Callable[[int], None]
-PBX_CHANGED_HOOKS: list[PbxChangedHook] = []
-
-
-def on_pbx_changed(hook: PbxChangedHook) -> PbxChangedHook:
-    PBX_CHANGED_HOOKS.append(hook)
-    return hook
+PBX_CHANGED: Hook[int] = Hook("pbx changed")
+on_pbx_changed = PBX_CHANGED.connect
 
 
 def _audit(actor: Actor | None, pbx: Pbx, action: str, **data: Any) -> None:
-    AuditEvent.objects.create(
-        actor=actor.user if actor else None,
-        partner_id=pbx.partner_id,
-        action=action,
-        object_type="pbx",
-        object_id=str(pbx.pk),
-        data={k: str(v) for k, v in data.items()},
-    )
-    for hook in PBX_CHANGED_HOOKS:
-        transaction.on_commit(lambda hook=hook: hook(pbx.pk))  # type: ignore[misc]
+    audit(actor, action, partner_id=pbx.partner_id, object_type="pbx", object_id=pbx.pk, **data)
+    PBX_CHANGED.send(pbx.pk)
 
 
 def _issue(pbx: Pbx, lines: list[LineDraft], today: date) -> Invoice | None:

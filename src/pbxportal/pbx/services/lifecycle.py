@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from pbxportal.accounts.models import Customer
+from pbxportal.accounts.models import Customer, Partner
 from pbxportal.catalog.models import Family, Product
 from pbxportal.common.actor import Actor
 from pbxportal.common.errors import ApplicationError, Conflict, NotFound, RuleViolation
@@ -66,8 +66,6 @@ def pbx_create_plan(
                 "storage: no storage product in the catalog.", fields={"storage_blocks": "unavailable"}
             )
         items.append((storage, storage_blocks))
-    from pbxportal.accounts.models import Partner
-
     partner = Partner.objects.select_related("price_book").get(pk=partner_id)
     probe = Pbx(
         partner=partner,
@@ -197,6 +195,7 @@ def pbx_create(
     except IntegrityError:
         raise Conflict(f"name: {name!r} is taken.", rule="R-PBX-1", fields={"name": "taken"}) from None
     if cloud:
+        # The documented Celery task/service pair: pbx.tasks runs these services.
         from pbxportal.pbx.tasks import activate_cloud_pbx
 
         transaction.on_commit(lambda: _schedule(activate_cloud_pbx, pbx.pk, CLOUD_ACTIVATION_DELAY))
@@ -297,6 +296,7 @@ def ssh_open(*, actor: Actor, pbx_id: int, minutes: int = SSH_DEFAULT_MINUTES, n
             pbx=pbx, opened_by=actor.user, opened_at=now, closes_at=now + timedelta(minutes=minutes)
         )
         _audit(actor, pbx, "ssh.opened", minutes=minutes, closes_at=window.closes_at.isoformat())
+    # The documented Celery task/service pair: pbx.tasks runs these services.
     from pbxportal.pbx.tasks import close_ssh_window
 
     transaction.on_commit(lambda: _schedule(close_ssh_window, window.pk, timedelta(minutes=minutes)))

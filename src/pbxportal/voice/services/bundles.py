@@ -11,6 +11,7 @@ from pbxportal.common.actor import Actor
 from pbxportal.common.errors import ApplicationError, Conflict, RuleViolation
 from pbxportal.common.models import AuditEvent
 from pbxportal.common.tenancy import get_scoped
+from pbxportal.core.periods import first_of_month, next_month_start
 from pbxportal.pbx.models import Pbx, QuantityChange, SubscriptionStatus
 from pbxportal.pbx.services import service_order
 from pbxportal.voice.checks import require_bundle_dids
@@ -21,7 +22,6 @@ from pbxportal.voice.models import (
 from pbxportal.voice.rating import (
     bundle_subscription,
 )
-from pbxportal.voice.services.usage import _next
 
 # --- Bundle switch CTA1 ↔ CTA2 (R-VT-5) ----------------------------------------------------------
 
@@ -37,7 +37,7 @@ def bundle_switch_request(
         raise ApplicationError(
             f"{to_product_code!r} is not a voice bundle.", fields={"to_product": "not a bundle"}
         )
-    current = bundle_subscription(pbx.pk, today.replace(day=1))
+    current = bundle_subscription(pbx.pk, first_of_month(today))
     if current is None or current.status != SubscriptionStatus.ACTIVE:
         raise RuleViolation(
             "The PBX has no voice bundle to switch from.", rule="R-VT-5", fields={"pbx": "no bundle"}
@@ -73,7 +73,7 @@ def bundle_switch_decide(
         if ticket.status != BundleSwitchStatus.REQUESTED:
             raise Conflict("The ticket was decided already.", rule="R-VT-5")
         ticket.status = BundleSwitchStatus.APPROVED if approve else BundleSwitchStatus.REJECTED
-        ticket.effective_on = _next(today.replace(day=1)) if approve else None
+        ticket.effective_on = next_month_start(first_of_month(today)) if approve else None
         ticket.decided_by = actor.user
         ticket.decision_note = note[:300]
         ticket.save(update_fields=["status", "effective_on", "decided_by", "decision_note"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -12,8 +11,8 @@ from django.utils import timezone
 
 from pbxportal.catalog.models import NumberRequirement
 from pbxportal.common.actor import Actor
+from pbxportal.common.audit import audit
 from pbxportal.common.errors import ApplicationError, Conflict, RuleViolation
-from pbxportal.common.models import AuditEvent
 from pbxportal.common.tenancy import get_scoped
 from pbxportal.core.rating import (
     InvalidNumber,
@@ -44,17 +43,6 @@ DOCUMENT_TYPES: tuple[tuple[bytes, str, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
 )
-
-
-def _audit(actor: Actor | None, order: NumberOrder, action: str, **data: Any) -> None:
-    AuditEvent.objects.create(
-        actor=actor.user if actor else None,
-        partner_id=order.pbx.partner_id,
-        action=action,
-        object_type="number_order",
-        object_id=str(order.pk),
-        data={key: str(value) for key, value in data.items()},
-    )
 
 
 def _move(order: NumberOrder, to: str) -> None:
@@ -100,7 +88,15 @@ def number_order_create(
         number=ported,
         created_by=actor.user,
     )
-    _audit(actor, order, "number_order.created", kind=kind, country=requirement.country)
+    audit(
+        actor,
+        "number_order.created",
+        partner_id=order.pbx.partner_id,
+        object_type="number_order",
+        object_id=order.pk,
+        kind=kind,
+        country=requirement.country,
+    )
     return order
 
 
@@ -149,7 +145,15 @@ def number_document_upload(
     )
     document.file.save(f"order-{order.pk}{kind[1]}", upload, save=False)
     document.save()
-    _audit(actor, order, "number_order.document_uploaded", name=name, size=size)
+    audit(
+        actor,
+        "number_order.document_uploaded",
+        partner_id=order.pbx.partner_id,
+        object_type="number_order",
+        object_id=order.pk,
+        name=name,
+        size=size,
+    )
     return document
 
 
@@ -181,7 +185,13 @@ def number_order_submit(*, actor: Actor, order_id: int) -> NumberOrder:
         _move(order, NumberOrderStatus.SUBMITTED)
         order.submitted_at = timezone.now()
         order.save(update_fields=["status", "submitted_at"])
-        _audit(actor, order, "number_order.submitted")
+        audit(
+            actor,
+            "number_order.submitted",
+            partner_id=order.pbx.partner_id,
+            object_type="number_order",
+            object_id=order.pk,
+        )
     return order
 
 
@@ -195,7 +205,13 @@ def number_order_review(*, actor: Actor, order_id: int) -> NumberOrder:
         _move(order, NumberOrderStatus.IN_REVIEW)
         order.decided_by = actor.user
         order.save(update_fields=["status", "decided_by"])
-        _audit(actor, order, "number_order.in_review")
+        audit(
+            actor,
+            "number_order.in_review",
+            partner_id=order.pbx.partner_id,
+            object_type="number_order",
+            object_id=order.pk,
+        )
     return order
 
 
@@ -228,7 +244,14 @@ def number_order_approve(*, actor: Actor, order_id: int, number: str = "", today
         order.decided_by = actor.user
         order.decided_on = today
         order.save(update_fields=["status", "number", "subscription", "decided_by", "decided_on"])
-        _audit(actor, order, "number_order.approved", number=assigned)
+        audit(
+            actor,
+            "number_order.approved",
+            partner_id=order.pbx.partner_id,
+            object_type="number_order",
+            object_id=order.pk,
+            number=assigned,
+        )
     return order
 
 
@@ -246,5 +269,12 @@ def number_order_reject(*, actor: Actor, order_id: int, reason: str, today: date
         order.decided_by = actor.user
         order.decided_on = today
         order.save(update_fields=["status", "rejection_reason", "decided_by", "decided_on"])
-        _audit(actor, order, "number_order.rejected", reason=reason)
+        audit(
+            actor,
+            "number_order.rejected",
+            partner_id=order.pbx.partner_id,
+            object_type="number_order",
+            object_id=order.pk,
+            reason=reason,
+        )
     return order

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from pbxportal.core.periods import month_label, next_month_start
 from pbxportal.core.rating import (
     Call,
     InvalidNumber,
@@ -130,10 +131,6 @@ def _e164(number: str, region: str) -> str:
 # --- Usage invoices and rerating (R-VT-2..4, R-INV-1) ------------------------------------------
 
 
-def _label(month: date) -> str:
-    return f"{month.year:04d}-{month.month:02d}"
-
-
 def usage_line_drafts(
     *, pbx: Pbx, month: date, kind: str = LineKind.USAGE, suffix: str = ""
 ) -> dict[str, LineDraft]:
@@ -145,7 +142,7 @@ def usage_line_drafts(
     """
     drafts: dict[str, LineDraft] = {}
     for line in selectors.usage_lines(pbx=pbx, month=month):
-        base = f"usage:{pbx.pk}:{_label(month)}:{line.area}:{line.kind}"
+        base = f"usage:{pbx.pk}:{month_label(month)}:{line.area}:{line.kind}"
         drafts[base] = _draft(pbx, month, line.area, line.kind, line, kind, base + suffix)
     return drafts
 
@@ -169,20 +166,16 @@ def _draft(
     return LineDraft(
         kind=line_kind,
         product_code="CLASSOUND-CALLS",
-        description=f"Calls {area} {kind} {_label(month)}: {what}{allowance}",
+        description=f"Calls {area} {kind} {month_label(month)}: {what}{allowance}",
         unit_price=unit_price,
         quantity=quantity,
         amount=line.amount,
         currency=line.currency,
         period_start=month,
-        period_end=_next(month),
+        period_end=next_month_start(month),
         pbx_id=pbx.pk,
         charge_key=charge_key,
     )
-
-
-def _next(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def usage_invoice_issue(*, pbx_id: int, month: date, today: date) -> Invoice | None:
@@ -201,7 +194,7 @@ def usage_invoice_issue(*, pbx_id: int, month: date, today: date) -> Invoice | N
             lines=drafts,
             issued_on=today,
             pbx_id=pbx.pk,
-            source_key=f"usage:{pbx.pk}:{_label(month)}",
+            source_key=f"usage:{pbx.pk}:{month_label(month)}",
         )
         UsageMonth.objects.filter(pk=usage.pk).update(invoice=invoice)
     return invoice
@@ -236,13 +229,15 @@ def usage_month_rerate(*, pbx_id: int, month: date, today: date) -> RerateResult
     if usage.invoice is None:
         return result  # not invoiced yet: the clock invoices the corrected figures
     pbx = Pbx.objects.select_related("partner__price_book").get(pk=pbx_id)
-    prefix = f"usage:{pbx.pk}:{_label(month)}:"
+    prefix = f"usage:{pbx.pk}:{month_label(month)}:"
     billed: dict[str, Decimal] = defaultdict(Decimal)
     for charge_key, amount in InvoiceLine.objects.filter(charge_key__startswith=prefix).values_list(
         "charge_key", "amount"
     ):
         billed[":".join(str(charge_key).split(":")[:5])] += amount
-    sequence = Invoice.objects.filter(source_key__startswith=f"rerate:{pbx.pk}:{_label(month)}:").count() + 1
+    sequence = (
+        Invoice.objects.filter(source_key__startswith=f"rerate:{pbx.pk}:{month_label(month)}:").count() + 1
+    )
     suffix = f":r{sequence}"
     now_lines = usage_line_drafts(pbx=pbx, month=month, kind=LineKind.ADJUSTMENT, suffix=suffix)
     more: list[LineDraft] = []
@@ -256,13 +251,13 @@ def usage_month_rerate(*, pbx_id: int, month: date, today: date) -> RerateResult
         draft = LineDraft(
             kind=LineKind.ADJUSTMENT if difference > 0 else LineKind.CREDIT,
             product_code="CLASSOUND-CALLS",
-            description=f"Rerated calls {area} {kind} {_label(month)} after a price correction",
+            description=f"Rerated calls {area} {kind} {month_label(month)} after a price correction",
             unit_price=difference,
             quantity=Decimal(1),
             amount=difference,
             currency=pbx.partner.price_book.currency,
             period_start=month,
-            period_end=_next(month),
+            period_end=next_month_start(month),
             pbx_id=pbx.pk,
             charge_key=base + suffix,
         )
@@ -275,16 +270,16 @@ def usage_month_rerate(*, pbx_id: int, month: date, today: date) -> RerateResult
                 lines=more,
                 issued_on=today,
                 pbx_id=pbx.pk,
-                source_key=f"rerate:{pbx.pk}:{_label(month)}:{sequence}:more",
-                reason=f"Rerating of {_label(month)}",
+                source_key=f"rerate:{pbx.pk}:{month_label(month)}:{sequence}:more",
+                reason=f"Rerating of {month_label(month)}",
             )
         if less:
             result.credit_note = credit_note_issue(
                 invoice=usage.invoice,
                 lines=less,
                 issued_on=today,
-                reason=f"Rerating of {_label(month)} after a price correction",
-                source_key=f"rerate:{pbx.pk}:{_label(month)}:{sequence}:less",
+                reason=f"Rerating of {month_label(month)} after a price correction",
+                source_key=f"rerate:{pbx.pk}:{month_label(month)}:{sequence}:less",
             )
     return result
 
