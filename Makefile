@@ -16,12 +16,13 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	$(BIN)/pbxportal serve
 
-## test: ruff, mypy, then pytest on SQLite and, when DATABASE_URL is set, on PostgreSQL
+## test: ruff, import-linter (contracts in pyproject.toml), mypy, then pytest on SQLite and, when DATABASE_URL is set, on PostgreSQL
 test: $(VENV)/.installed browsers lint typecheck pytest
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy src
