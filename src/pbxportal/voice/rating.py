@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 
-from pbxportal.catalog.models import DestinationRate, Family, PricingModel
+from pbxportal.catalog.models import DestinationRate, Family, PriceBook, PricingModel
 from pbxportal.common.timeutil import day_start, vendor_tz
 from pbxportal.core.periods import month_of, next_month_start
 from pbxportal.core.rating import Cta2Bundle, PbxRatingContext, RateTable, RatingTerms, TariffRow
@@ -32,8 +32,6 @@ def rate_table(book_id: int, *, fresh: bool = False) -> RateTable:
     cached = _tables.get(book_id)
     if cached is not None and not fresh and now - cached[0] < settings.VOICE_RATE_CACHE_SECONDS:
         return cached[1]
-    from pbxportal.catalog.models import PriceBook
-
     currency = PriceBook.objects.values_list("currency", flat=True).get(pk=book_id)
     table = RateTable(
         TariffRow(

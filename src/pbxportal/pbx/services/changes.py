@@ -8,6 +8,7 @@ R-CO-4), defined next to the service that applies it and issues exactly the plan
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -162,8 +163,6 @@ def quantity_change(
 
 
 def _with_subscription(line: LineDraft, sub: Subscription, product: Product) -> LineDraft:
-    from dataclasses import replace
-
     if line.subscription_id is None and line.product_code == sub.plan.code:
         return replace(line, subscription_id=sub.pk)
     return line

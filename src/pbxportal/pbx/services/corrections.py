@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import holidays
@@ -116,8 +117,6 @@ def correction_apply(*, actor: Actor, correction_id: int, today: date) -> list[I
                 subscription_id=sub.pk if sub else None,
             )
             if wanted < current:
-                from dataclasses import replace
-
                 credit_lines += [
                     replace(line, amount=-line.amount, quantity=-line.quantity, kind=LineKind.CREDIT)
                     for line in lines

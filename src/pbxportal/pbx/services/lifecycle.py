@@ -5,6 +5,7 @@ windows (R-PBX-11).
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -204,8 +205,6 @@ def pbx_create(
 
 def _bind(line: LineDraft, pbx: Pbx, items: list[tuple[Product, int]]) -> LineDraft:
     """Attach the created subscription ids to the planned lines (the preview had none)."""
-    from dataclasses import replace
-
     sub = pbx.subscriptions.filter(plan__code=line.product_code).first()
     return replace(line, pbx_id=pbx.pk, subscription_id=sub.pk if sub else None)
 
