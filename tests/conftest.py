@@ -134,3 +134,11 @@ def _overdue_policy(request: pytest.FixtureRequest, settings: Any) -> None:
     marked ``overdue_policy`` run with the vendor's default stages."""
     if request.node.get_closest_marker("overdue_policy") is None:
         settings.OVERDUE_POLICY_FILE = str(Path(__file__).with_name("overdue_off.yaml"))
+
+
+@pytest.fixture(autouse=True)
+def _tax_rules(request: pytest.FixtureRequest, settings: Any) -> None:
+    """Tests not about tax issue documents without tax, so the net totals they assert stand; tests
+    marked ``tax_rules`` run with the vendor's tax rules (invoicing/tax_rules.yaml, R-INV-1)."""
+    if request.node.get_closest_marker("tax_rules") is None:
+        settings.TAX_RULES_FILE = str(Path(__file__).with_name("tax_off.yaml"))

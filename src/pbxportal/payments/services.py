@@ -15,8 +15,8 @@ from pbxportal.common.errors import ApplicationError, Conflict, Forbidden
 from pbxportal.common.tenancy import get_scoped
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.core.money import round_line
+from pbxportal.invoicing import credits
 from pbxportal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
-from pbxportal.payments.hooks import run_paid_hooks
 from pbxportal.payments.models import Checkout, CheckoutStatus, Method, Payment, WebhookEvent
 from pbxportal.payments.providers import InvalidSignature, ProviderEvent, provider
 
@@ -26,7 +26,7 @@ PAYABLE = (InvoiceStatus.DUE, InvoiceStatus.OVERDUE)
 def _payable_amount(invoice: Invoice, amount: Decimal | None) -> Decimal:
     if invoice.kind != InvoiceKind.INVOICE or invoice.status not in PAYABLE:
         raise Conflict(f"Invoice {invoice.number} is {invoice.status}: nothing to pay.", rule="R-INV-4")
-    balance = invoice.total - invoice.amount_paid
+    balance = invoice.amount_due
     amount = balance if amount is None else amount
     if amount <= 0 or amount != round_line(amount, invoice.currency):
         raise ApplicationError(
@@ -56,9 +56,9 @@ def _apply(
     recorded_by: Actor | None = None,
     idempotency_key: str | None = None,
 ) -> Payment:
-    """Record a payment and move the invoice on (partial payments add up; R-INV-1 allows only the
-    payment fields of an issued invoice to change). The invoice row is locked meanwhile."""
-    invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+    """Record a payment and allocate it (invoicing/credits.py): to its invoice up to what is due,
+    the rest (a second concurrent payment, an overpayment) to account credit, applied onwards."""
+    invoice = Invoice.objects.get(pk=invoice_id)
     if currency != invoice.currency:
         raise ApplicationError(f"currency: {currency}; the invoice is in {invoice.currency}.", rule="R-INV-4")
     payment = Payment.objects.create(
@@ -74,11 +74,7 @@ def _apply(
         recorded_by=recorded_by.user if recorded_by else None,
         idempotency_key=idempotency_key,
     )
-    invoice.amount_paid += amount
-    if invoice.amount_paid >= invoice.total:
-        invoice.status, invoice.paid_on = InvoiceStatus.PAID, received_on
-        run_paid_hooks(invoice)
-    invoice.save(update_fields=["amount_paid", "status", "paid_on", "updated_at"])
+    credits.payment_allocate(payment=payment, invoice_id=invoice.pk, on=received_on)
     return payment
 
 
