@@ -10,6 +10,7 @@ class Method(models.TextChoices):
     CARD = "card", "Card"
     PAYPAL = "paypal", "PayPal"
     BANK_TRANSFER = "bank_transfer", "Bank transfer"
+    SANDBOX = "sandbox", "Sandbox card"
 
 
 class CheckoutStatus(models.TextChoices):

@@ -11,14 +11,14 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from pbxportal.common.actor import Actor
-from pbxportal.common.errors import ApplicationError, Conflict, Forbidden
+from pbxportal.common.errors import ApplicationError, Conflict, Forbidden, NotFound
 from pbxportal.common.tenancy import get_scoped
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.core.money import round_line
 from pbxportal.invoicing import credits
 from pbxportal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
 from pbxportal.payments.models import Checkout, CheckoutStatus, Method, Payment, WebhookEvent
-from pbxportal.payments.providers import InvalidSignature, ProviderEvent, provider
+from pbxportal.payments.providers import InvalidSignature, ProviderEvent, enabled_providers, provider
 
 PAYABLE = (InvoiceStatus.DUE, InvoiceStatus.OVERDUE)
 
@@ -84,8 +84,9 @@ def checkout_start(
     """Start paying an invoice (all of what is due, or part of it) on the provider's hosted page.
     Allowed in every overdue stage: paying is never blocked (R-INV-5)."""
     actor.require_partner_role("billing")
-    if provider_code not in (Method.CARD, Method.PAYPAL):
-        raise ApplicationError("provider: card or paypal.", fields={"provider": "unknown"})
+    codes = [code for code, _ in enabled_providers()]
+    if provider_code not in codes:
+        raise ApplicationError(f"provider: one of {', '.join(codes)}.", fields={"provider": "unknown"})
     invoice = get_scoped(Invoice, actor, pk=invoice_id)
     amount = _payable_amount(invoice, amount)
     reference = "chk_" + secrets.token_urlsafe(18)
@@ -109,6 +110,8 @@ def webhook_receive(*, provider_code: str, body: bytes, headers: Mapping[str, st
     a replayed one finds its event row and is applied once. Returns what happened."""
     try:
         event = provider(provider_code).parse_webhook(body=body, headers=headers, now=now)
+    except KeyError:
+        raise NotFound(f"No payment provider {provider_code!r}.") from None
     except InvalidSignature as exc:
         raise Forbidden(f"Webhook signature refused: {exc}.", rule="R-INV-4") from None
     try:
@@ -126,6 +129,11 @@ def webhook_receive(*, provider_code: str, body: bytes, headers: Mapping[str, st
 
 
 def _webhook_apply(provider_code: str, event: ProviderEvent, now: datetime) -> str:
+    if event.declined:
+        updated = Checkout.objects.filter(
+            reference=event.reference, provider=provider_code, status=CheckoutStatus.OPEN
+        ).update(status=CheckoutStatus.FAILED)
+        return f"declined {event.reference}" if updated else f"ignored {event.event_type}"
     if not event.paid:
         return f"ignored {event.event_type}"
     checkout = (

@@ -6,8 +6,17 @@ from __future__ import annotations
 from pbxportal.payments.providers.base import InvalidSignature, PaymentProvider, ProviderEvent
 from pbxportal.payments.providers.card import CardProvider
 from pbxportal.payments.providers.paypal import PayPalProvider
+from pbxportal.payments.providers.sandbox import SandboxProvider
 
-__all__ = ["InvalidSignature", "PaymentProvider", "ProviderEvent", "provider"]
+__all__ = ["InvalidSignature", "PaymentProvider", "ProviderEvent", "enabled_providers", "provider"]
+
+
+def enabled_providers() -> list[tuple[str, str]]:
+    """The providers a partner may choose, (code, label); the sandbox first when it is enabled."""
+    from django.conf import settings
+
+    sandbox = [("sandbox", "Sandbox card (test mode)")] if settings.PAYMENT_SANDBOX_ENABLED else []
+    return [*sandbox, ("card", "Card"), ("paypal", "PayPal")]
 
 
 def provider(code: str) -> PaymentProvider:
@@ -25,4 +34,6 @@ def provider(code: str) -> PaymentProvider:
             webhook_id=settings.PAYMENT_PAYPAL_WEBHOOK_ID,
             webhook_secret=settings.PAYMENT_PAYPAL_WEBHOOK_SECRET,
         )
+    if code == "sandbox" and settings.PAYMENT_SANDBOX_ENABLED:
+        return SandboxProvider(webhook_secret=settings.PAYMENT_SANDBOX_WEBHOOK_SECRET)
     raise KeyError(code)

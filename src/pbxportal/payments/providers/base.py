@@ -18,6 +18,7 @@ class ProviderEvent:
     event_id: str
     event_type: str
     paid: bool
+    declined: bool = False
     reference: str = ""
     provider_ref: str = ""
     amount: Decimal = Decimal(0)
