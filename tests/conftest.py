@@ -142,3 +142,14 @@ def _tax_rules(request: pytest.FixtureRequest, settings: Any) -> None:
     marked ``tax_rules`` run with the vendor's tax rules (invoicing/tax_rules.yaml, R-INV-1)."""
     if request.node.get_closest_marker("tax_rules") is None:
         settings.TAX_RULES_FILE = str(Path(__file__).with_name("tax_off.yaml"))
+
+
+@pytest.fixture(autouse=True)
+def recorded_stripe(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """No test reaches Stripe: the official library talks to the recorded exchange (R-INV-4)."""
+    from pbxportal.payments import providers
+    from tests.payments.stripe_recorded import RecordedStripe
+
+    client = RecordedStripe()
+    monkeypatch.setattr(providers, "_stripe_http_client", client)
+    return client

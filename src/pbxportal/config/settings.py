@@ -196,7 +196,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Payment providers (R-INV-4): the hosted payment pages and the webhook secrets (docs/payments.md).
-PAYMENT_CARD_CHECKOUT_URL = os.environ.get("PAYMENT_CARD_CHECKOUT_URL", "https://checkout.card.example/pay")
+# Card payments go through Stripe (payments/providers/stripe_card.py): the secret API key and the
+# endpoint's webhook signing secret (PAYMENT_CARD_WEBHOOK_SECRET).
+STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY", "")
 PAYMENT_CARD_WEBHOOK_SECRET = os.environ.get("PAYMENT_CARD_WEBHOOK_SECRET", "whsec_dev_card")
 PAYMENT_PAYPAL_CHECKOUT_URL = os.environ.get(
     "PAYMENT_PAYPAL_CHECKOUT_URL", "https://www.sandbox.paypal.com/checkoutnow"

@@ -3,12 +3,18 @@ webhook whose signature is verified before anything is believed."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pbxportal.payments.providers.base import InvalidSignature, PaymentProvider, ProviderEvent
-from pbxportal.payments.providers.card import CardProvider
 from pbxportal.payments.providers.paypal import PayPalProvider
 from pbxportal.payments.providers.sandbox import SandboxProvider
+from pbxportal.payments.providers.stripe_card import StripeProvider
 
 __all__ = ["InvalidSignature", "PaymentProvider", "ProviderEvent", "enabled_providers", "provider"]
+
+
+# Tests inject a stripe.HTTPClient playing recorded exchanges; None is the library's own client.
+_stripe_http_client: Any = None
 
 
 def enabled_providers() -> list[tuple[str, str]]:
@@ -24,9 +30,12 @@ def provider(code: str) -> PaymentProvider:
     from django.conf import settings
 
     if code == "card":
-        return CardProvider(
-            checkout_url=settings.PAYMENT_CARD_CHECKOUT_URL,
+        return StripeProvider(
+            api_key=settings.STRIPE_API_KEY,
             webhook_secret=settings.PAYMENT_CARD_WEBHOOK_SECRET,
+            success_url=settings.PORTAL_BASE_URL + "/payments/balance/?paid=1",
+            cancel_url=settings.PORTAL_BASE_URL + "/payments/balance/",
+            http_client=_stripe_http_client,
         )
     if code == "paypal":
         return PayPalProvider(
