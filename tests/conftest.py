@@ -153,3 +153,17 @@ def recorded_stripe(monkeypatch: pytest.MonkeyPatch) -> Any:
     client = RecordedStripe()
     monkeypatch.setattr(providers, "_stripe_http_client", client)
     return client
+
+
+@pytest.fixture(autouse=True)
+def paypal_rest(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """No test reaches PayPal: its REST calls are answered from the recorded exchanges (R-INV-4)."""
+    import httpx
+
+    from pbxportal.payments import providers
+    from tests.payments.paypal_recorded import RecordedPayPal
+
+    settings.PAYPAL_CLIENT_ID, settings.PAYPAL_CLIENT_SECRET = "client", "secret"
+    player = RecordedPayPal()
+    monkeypatch.setattr(providers, "_paypal_transport", httpx.MockTransport(player))
+    return player

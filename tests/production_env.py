@@ -16,7 +16,7 @@ def production_secrets() -> dict[str, str]:
     )
     return {
         "PAYMENT_CARD_WEBHOOK_SECRET": "whsec_" + secrets.token_urlsafe(50),
-        "PAYMENT_PAYPAL_WEBHOOK_SECRET": secrets.token_urlsafe(50),
+        "PAYMENT_PAYPAL_WEBHOOK_ID": secrets.token_urlsafe(50),
         "PAYMENT_SANDBOX_WEBHOOK_SECRET": secrets.token_urlsafe(50),
         "LICENCE_SIGNING_KEY_PEM": pem.decode(),
     }

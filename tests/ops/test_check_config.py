@@ -116,7 +116,7 @@ def test_refuses_each_development_default_secret_by_name(tmp_path: Path) -> None
     assert result.returncode == 2
     for name in (
         "PAYMENT_CARD_WEBHOOK_SECRET",
-        "PAYMENT_PAYPAL_WEBHOOK_SECRET",
+        "PAYMENT_PAYPAL_WEBHOOK_ID",
         "PAYMENT_SANDBOX_WEBHOOK_SECRET",
         "LICENCE_SIGNING_KEY_PEM",
     ):
@@ -129,11 +129,11 @@ def test_refuses_each_development_default_secret_by_name(tmp_path: Path) -> None
 
 def test_one_default_webhook_secret_is_enough_to_refuse(tmp_path: Path) -> None:
     secrets = production_secrets()
-    del secrets["PAYMENT_PAYPAL_WEBHOOK_SECRET"]
+    del secrets["PAYMENT_PAYPAL_WEBHOOK_ID"]
     result = check_config(
         tmp_path, PBXPORTAL_ENV="production", SECRET_KEY=new_secret(), DATABASE_URL=PG_ADMIN_URL, **secrets
     )
     assert result.returncode == 2
     assert [line for line in result.stdout.splitlines() if line.startswith("FAIL")] == [
-        "FAIL  PAYMENT_PAYPAL_WEBHOOK_SECRET: the development default cannot be used with PBXPORTAL_ENV=production"
+        "FAIL  PAYMENT_PAYPAL_WEBHOOK_ID: the development default cannot be used with PBXPORTAL_ENV=production"
     ]

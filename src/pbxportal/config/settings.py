@@ -200,11 +200,12 @@ CELERY_BEAT_SCHEDULE = {
 # endpoint's webhook signing secret (PAYMENT_CARD_WEBHOOK_SECRET).
 STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY", "")
 PAYMENT_CARD_WEBHOOK_SECRET = os.environ.get("PAYMENT_CARD_WEBHOOK_SECRET", "whsec_dev_card")
-PAYMENT_PAYPAL_CHECKOUT_URL = os.environ.get(
-    "PAYMENT_PAYPAL_CHECKOUT_URL", "https://www.sandbox.paypal.com/checkoutnow"
-)
+# PayPal REST (payments/providers/paypal.py): the app's credentials, the API host (sandbox by
+# default), and the webhook id PayPal's signatures cover (refused at its default in production).
+PAYPAL_CLIENT_ID = os.environ.get("PAYPAL_CLIENT_ID", "")
+PAYPAL_CLIENT_SECRET = os.environ.get("PAYPAL_CLIENT_SECRET", "")
+PAYPAL_API_BASE = os.environ.get("PAYPAL_API_BASE", "https://api-m.sandbox.paypal.com")
 PAYMENT_PAYPAL_WEBHOOK_ID = os.environ.get("PAYMENT_PAYPAL_WEBHOOK_ID", "WH-DEV")
-PAYMENT_PAYPAL_WEBHOOK_SECRET = os.environ.get("PAYMENT_PAYPAL_WEBHOOK_SECRET", "paypal_dev_secret")
 # Invoice mail links (R-INV-3): valid this many hours, once. The public base URL for links in mails.
 INVOICE_LINK_HOURS = int(os.environ.get("INVOICE_LINK_HOURS", "24"))
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
@@ -269,7 +270,7 @@ PAYMENT_SANDBOX_WEBHOOK_SECRET = os.environ.get("PAYMENT_SANDBOX_WEBHOOK_SECRET"
 DEV_DEFAULT_SECRETS = {
     "SECRET_KEY": DEV_SECRET_KEY,
     "PAYMENT_CARD_WEBHOOK_SECRET": "whsec_dev_card",
-    "PAYMENT_PAYPAL_WEBHOOK_SECRET": "paypal_dev_secret",
+    "PAYMENT_PAYPAL_WEBHOOK_ID": "WH-DEV",
     "PAYMENT_SANDBOX_WEBHOOK_SECRET": "sandbox_dev_secret",
 }
 

@@ -105,6 +105,18 @@ def checkout_start(
     )
 
 
+def paypal_capture(*, actor: Actor, order_id: str) -> dict[str, object]:
+    """Capture an approved PayPal order of the actor's partner (R-INV-4)."""
+    actor.require_partner_role("billing")
+    if not order_id or not order_id.isalnum() or len(order_id) > 40:
+        raise ApplicationError("token: the PayPal order id.", fields={"token": "invalid"})
+    from pbxportal.payments.providers.paypal import PayPalProvider
+
+    paypal = provider("paypal")
+    assert isinstance(paypal, PayPalProvider)
+    return paypal.capture(order_id=order_id)
+
+
 def webhook_receive(*, provider_code: str, body: bytes, headers: Mapping[str, str], now: datetime) -> str:
     """A provider's webhook (R-INV-4): a forged one (bad signature) is refused and changes nothing;
     a replayed one finds its event row and is applied once. Returns what happened."""
@@ -117,7 +129,11 @@ def webhook_receive(*, provider_code: str, body: bytes, headers: Mapping[str, st
     try:
         with transaction.atomic():
             record = WebhookEvent.objects.create(
-                provider=provider_code, event_id=event.event_id, event_type=event.event_type, payload={}
+                provider=provider_code,
+                event_id=event.event_id,
+                event_type=event.event_type,
+                transmission_id=f"{provider_code}:{event.transmission_id}" if event.transmission_id else None,
+                payload={},
             )
             outcome = _webhook_apply(provider_code, event, now)
             record.outcome = outcome

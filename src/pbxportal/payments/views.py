@@ -54,6 +54,15 @@ def pay(request: HttpRequest, invoice_id: int) -> HttpResponse:
     return HttpResponseRedirect(checkout.redirect_url)
 
 
+@portal_view
+def paypal_return(request: HttpRequest) -> HttpResponse:
+    """The buyer is back from approving on PayPal: capture the order (R-INV-4). The payment is
+    recorded by PayPal's PAYMENT.CAPTURE.COMPLETED webhook, verified like any other."""
+    services.paypal_capture(actor=actor_of(request), order_id=request.GET.get("token", ""))
+    messages.success(request, "PayPal payment captured; the invoice shows it as soon as PayPal confirms.")
+    return redirect("payments:balance")
+
+
 @staff_view
 def staff_offline(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)

@@ -15,6 +15,9 @@ __all__ = ["InvalidSignature", "PaymentProvider", "ProviderEvent", "enabled_prov
 
 # Tests inject a stripe.HTTPClient playing recorded exchanges; None is the library's own client.
 _stripe_http_client: Any = None
+# Tests inject an httpx transport playing recorded PayPal exchanges and a test certificate.
+_paypal_transport: Any = None
+_paypal_cert_fetcher: Any = None
 
 
 def enabled_providers() -> list[tuple[str, str]]:
@@ -39,9 +42,14 @@ def provider(code: str) -> PaymentProvider:
         )
     if code == "paypal":
         return PayPalProvider(
-            checkout_url=settings.PAYMENT_PAYPAL_CHECKOUT_URL,
+            client_id=settings.PAYPAL_CLIENT_ID,
+            client_secret=settings.PAYPAL_CLIENT_SECRET,
+            api_base=settings.PAYPAL_API_BASE,
             webhook_id=settings.PAYMENT_PAYPAL_WEBHOOK_ID,
-            webhook_secret=settings.PAYMENT_PAYPAL_WEBHOOK_SECRET,
+            return_url=settings.PORTAL_BASE_URL + "/payments/paypal/return/",
+            cancel_url=settings.PORTAL_BASE_URL + "/payments/balance/",
+            transport=_paypal_transport,
+            cert_fetcher=_paypal_cert_fetcher,
         )
     if code == "sandbox" and settings.PAYMENT_SANDBOX_ENABLED:
         return SandboxProvider(webhook_secret=settings.PAYMENT_SANDBOX_WEBHOOK_SECRET)

@@ -23,6 +23,8 @@ class ProviderEvent:
     provider_ref: str = ""
     amount: Decimal = Decimal(0)
     currency: str = ""
+    # A provider's id of this delivery (PayPal's transmission id): a replayed delivery is refused.
+    transmission_id: str = ""
 
 
 class PaymentProvider(Protocol):
