@@ -141,7 +141,7 @@ operation = st.one_of(
 
 
 def _sum(qs: Any, field: str = "amount") -> Decimal:
-    return qs.aggregate(total=Sum(field))["total"] or Decimal(0)
+    return Decimal(qs.aggregate(total=Sum(field))["total"] or 0).quantize(Decimal("0.000001"))
 
 
 @pytest.mark.django_db

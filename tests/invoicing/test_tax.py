@@ -4,7 +4,6 @@ totals by rate, the legend of the treatment; a credit note mirrors the tax of wh
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -13,56 +12,10 @@ from pypdf import PdfReader
 
 from pbxportal.accounts.legal import partner_legal_entity_set
 from pbxportal.accounts.models import Partner
-from pbxportal.catalog.models import PriceBook
 from pbxportal.invoicing.documents import invoice_pdf
 from tests.invoicing.helpers import credit, issue
 
 pytestmark = pytest.mark.tax_rules
-
-
-@pytest.fixture
-def italian(make_partner: Callable[..., Partner]) -> Partner:
-    partner = make_partner("rossi")
-    partner_legal_entity_set(
-        partner_id=partner.pk,
-        legal_name="Rossi Telecomunicazioni S.r.l.",
-        address="Via Dante 5",
-        postal_code="20121",
-        city="Milano",
-        country="IT",
-        vat_number="IT00743110157",
-    )
-    return partner
-
-
-@pytest.fixture
-def german(make_partner: Callable[..., Partner]) -> Partner:
-    partner = make_partner("schmidt")
-    partner_legal_entity_set(
-        partner_id=partner.pk,
-        legal_name="Schmidt Netzwerke GmbH",
-        address="Hauptstrasse 1",
-        postal_code="10115",
-        city="Berlin",
-        country="DE",
-        vat_number="DE 136 695 976",
-    )
-    return partner
-
-
-@pytest.fixture
-def american(make_partner: Callable[..., Partner], make_book: Callable[..., PriceBook]) -> Partner:
-    partner = make_partner("lakeside", book=make_book("GOLD-USD", currency="USD"))
-    partner_legal_entity_set(
-        partner_id=partner.pk,
-        legal_name="Lakeside Telecom Inc",
-        address="1 Lake Shore Drive",
-        postal_code="60601",
-        city="Chicago",
-        country="US",
-        tax_number="12-3456789",
-    )
-    return partner
 
 
 def test_an_italian_partner_is_charged_22_percent_vat_rounded_per_line(italian: Partner) -> None:

@@ -32,6 +32,7 @@ from pbxportal.invoicing.models import (
 )
 
 OPEN = (InvoiceStatus.DUE, InvoiceStatus.OVERDUE)
+STORED = Decimal("0.000001")
 
 
 def _lock_partner(partner_id: int) -> None:
@@ -39,11 +40,12 @@ def _lock_partner(partner_id: int) -> None:
 
 
 def account_credit(*, partner_id: int) -> Decimal:
-    """The partner's unused account credit (sum of its ledger)."""
+    """The partner's unused account credit (sum of its ledger). SQLite sums decimals as floats, so
+    the sum is brought back to the stored precision (6 places) before anyone compares it."""
     total: Decimal | None = AccountCreditEntry.objects.filter(partner_id=partner_id).aggregate(
         total=Sum("amount")
     )["total"]
-    return total or Decimal(0)
+    return Decimal(total or 0).quantize(STORED)
 
 
 def _settle(invoice: Invoice, on: date) -> list[Invoice]:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from pbxportal.common.errors import ApplicationError, NotFound
 from pbxportal.common.views import actor_of, paginate, portal_view, staff_view
-from pbxportal.invoicing import documents, links, selectors
+from pbxportal.invoicing import documents, einvoice, links, selectors
 from pbxportal.invoicing.models import BillRun, BillRunStatus
 
 
@@ -35,6 +35,17 @@ def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
         raise NotFound("A draft has no PDF.")
     response = HttpResponse(documents.invoice_pdf(invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{documents.pdf_filename(invoice)}"'
+    return response
+
+
+@portal_view
+def invoice_facturx(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """The Factur-X PDF (PDF/A-3 with the EN 16931 XML embedded), R-INV-1."""
+    invoice = selectors.invoice_get(actor=actor_of(request), invoice_id=invoice_id)
+    if not invoice.is_issued:
+        raise NotFound("A draft has no e-invoice.")
+    response = HttpResponse(einvoice.facturx_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoice.number}-facturx.pdf"'
     return response
 
 
