@@ -98,3 +98,42 @@ def test_the_invoice_page_shows_the_breakdown(italian: Partner, make_user: Any, 
     invoice = issue(italian, "79.20")
     page = client_for(make_user(italian)).get(f"/invoices/{invoice.pk}/").content.decode()
     assert "Rossi Telecomunicazioni S.r.l." in page and "17.42" in page and "96.62" in page
+
+
+def test_the_tax_report_of_a_period_as_csv_and_xlsx(
+    italian: Partner, german: Partner, vendor_admin: Any, client_for: Any, make_user: Any
+) -> None:
+    # given documents in March and one in April
+    from datetime import date
+
+    from openpyxl import load_workbook
+
+    invoice = issue(italian, "79.20")
+    credit(invoice, "39.60")
+    issue(german, "100.00")
+    issue(italian, "10.00", on=date(2025, 4, 1))
+    client = client_for(vendor_admin)
+    # when staff download March (half-open: April 1st excluded)
+    response = client.get("/staff/tax-report/?from=2025-03-01&to=2025-04-01")
+    # then the CSV has one row per document and rate, and totals per category and rate
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv"
+    lines = response.content.decode().splitlines()
+    assert lines[0].startswith("number,kind,issued_on")
+    documents = [line for line in lines[1:] if line and not line.startswith("total")]
+    assert len(documents) == 3
+    assert "total,,,,,,S,22,39.60,8.71,EUR" in lines
+    assert "total,,,,,,AE,0,100.00,0.00,EUR" in lines
+    # and the XLSX holds the same
+    book = load_workbook(
+        io.BytesIO(client.get("/staff/tax-report/?from=2025-03-01&to=2025-04-01&format=xlsx").content)
+    )
+    assert book["Documents"].max_row == 4
+    assert [c.value for c in book["Totals"][2]] == ["EUR", "AE", 0, 100, 0]
+    # partners cannot read it
+    assert client_for(make_user(italian)).get(
+        "/staff/tax-report/?from=2025-03-01&to=2025-04-01"
+    ).status_code in (
+        302,
+        403,
+        404,
+    )

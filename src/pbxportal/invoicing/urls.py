@@ -13,4 +13,5 @@ urlpatterns = [
     path("invoices/zip/", views.invoices_zip, name="zip"),
     path("invoices/open/", views.invoice_open, name="open"),
     path("staff/bill-runs/", views.billruns, name="billruns"),
+    path("staff/tax-report/", views.tax_report, name="tax_report"),
 ]

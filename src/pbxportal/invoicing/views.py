@@ -12,6 +12,8 @@ from pbxportal.common.errors import ApplicationError, NotFound
 from pbxportal.common.views import actor_of, paginate, portal_view, staff_view
 from pbxportal.invoicing import documents, einvoice, links, selectors
 from pbxportal.invoicing.models import BillRun, BillRunStatus
+from pbxportal.invoicing.tax_report import as_csv, as_xlsx
+from pbxportal.invoicing.tax_report import tax_report as tax_report_rows
 
 
 @portal_view
@@ -74,6 +76,31 @@ def invoice_open(request: HttpRequest) -> HttpResponse:
         return render(request, "invoicing/link_refused.html", {"error": exc}, status=exc.status)
     lines = invoice.lines.order_by("position", "id")
     return render(request, "invoicing/invoice_link.html", {"invoice": invoice, "lines": lines})
+
+
+@staff_view
+def tax_report(request: HttpRequest) -> HttpResponse:
+    """The tax report of a half-open period [from, to) as CSV or XLSX (R-INV-1), for staff."""
+    actor_of(request).require_staff("vendor_admin")
+    try:
+        first, end = date.fromisoformat(request.GET["from"]), date.fromisoformat(request.GET["to"])
+    except (KeyError, ValueError):
+        raise ApplicationError(
+            "from and to: dates as YYYY-MM-DD (to excluded).", fields={"from": "required"}
+        ) from None
+    if end <= first:
+        raise ApplicationError("to: after from.", fields={"to": "before from"})
+    rows = tax_report_rows(first=first, end=end)
+    if request.GET.get("format", "csv") == "xlsx":
+        response = HttpResponse(
+            as_xlsx(rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        extension = "xlsx"
+    else:
+        response = HttpResponse(as_csv(rows), content_type="text/csv")
+        extension = "csv"
+    response["Content-Disposition"] = f'attachment; filename="tax-report-{first}-{end}.{extension}"'
+    return response
 
 
 @staff_view
