@@ -36,8 +36,8 @@ def test_a_test_card_pays_the_invoice_through_the_hosted_page(
     assert response.status_code == 201, response.content
     url = response.json()["redirect_url"]
     assert url.startswith("/payments/sandbox/chk_")
-    assert "480.00 EUR" in Client().get(url).content.decode()
-    paid = Client().post(url, {"card_number": "4242 4242 4242 4242"})
+    assert "480.00 EUR" in client.get(url).content.decode()
+    paid = client.post(url, {"card_number": "4242 4242 4242 4242"})
     # then the webhook completed it and the partner lands on the paid invoice
     assert paid.status_code == 302 and paid["Location"] == f"/invoices/{invoice.pk}/"
     invoice.refresh_from_db()
@@ -47,8 +47,9 @@ def test_a_test_card_pays_the_invoice_through_the_hosted_page(
 
 def test_a_declined_card_leaves_the_invoice_due(billed: tuple[World, Invoice], client_for: Any) -> None:
     world, invoice = billed
-    url = _checkout(client_for(world.user), invoice).json()["redirect_url"]
-    page = Client().post(url, {"card_number": "4000 0000 0000 0002"})
+    client = client_for(world.user)
+    url = _checkout(client, invoice).json()["redirect_url"]
+    page = client.post(url, {"card_number": "4000 0000 0000 0002"})
     assert page.status_code == 200 and "declined" in page.content.decode()
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.DUE and invoice.amount_due == Decimal("480.00")
@@ -59,8 +60,9 @@ def test_an_unknown_card_is_a_400_naming_the_test_cards(
     billed: tuple[World, Invoice], client_for: Any
 ) -> None:
     world, invoice = billed
-    url = _checkout(client_for(world.user), invoice).json()["redirect_url"]
-    page = Client().post(url, {"card_number": "1234"})
+    client = client_for(world.user)
+    url = _checkout(client, invoice).json()["redirect_url"]
+    page = client.post(url, {"card_number": "1234"})
     assert page.status_code == 400 and "4242" in page.content.decode()
 
 
@@ -79,8 +81,8 @@ def test_a_second_concurrent_sandbox_payment_becomes_account_credit(
     client = client_for(world.user)
     first, second = (_checkout(client, invoice).json()["redirect_url"] for _ in range(2))
     # when both are paid
-    Client().post(first, {"card_number": "4242424242424242"})
-    Client().post(second, {"card_number": "4242424242424242"})
+    client.post(first, {"card_number": "4242424242424242"})
+    client.post(second, {"card_number": "4242424242424242"})
     # then the invoice is paid once and the second payment is account credit
     invoice.refresh_from_db()
     assert invoice.amount_paid == Decimal("480.00")
@@ -113,9 +115,11 @@ def test_forged_and_replayed_sandbox_webhooks_change_nothing(
     assert Payment.objects.count() == 1
 
 
-def test_the_sandbox_is_off_in_production_settings(billed: tuple[World, Invoice], settings: Any) -> None:
+def test_the_sandbox_is_off_in_production_settings(
+    billed: tuple[World, Invoice], settings: Any, client_for: Any
+) -> None:
     settings.PAYMENT_SANDBOX_ENABLED = False
-    assert Client().get("/payments/sandbox/chk_x/").status_code == 404
+    assert client_for(billed[0].user).get("/payments/sandbox/chk_x/").status_code == 404
     body = b"{}"
     response = Client().post(
         "/api/v1/payments/webhooks/sandbox", body, content_type="application/json", headers=_signed("x", body)

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
 
 from pbxportal.common.api import actor_of
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.payments import selectors, services
+from pbxportal.payments.models import Payment
 
 router = Router(tags=["payments"])
 
@@ -48,6 +52,35 @@ class PaymentOut(Schema):
     currency: str
     received_on: date
     pi_number: str
+
+
+class AllocationOut(Schema):
+    invoice_id: int
+    invoice_number: str | None
+    amount: Decimal
+
+    @staticmethod
+    def resolve_invoice_number(obj: Any) -> str | None:
+        return obj.invoice.number
+
+
+class PaymentListOut(PaymentOut):
+    invoice_number: str | None
+    provider_ref: str | None
+    allocations: list[AllocationOut]
+    account_credit: Decimal
+
+    @staticmethod
+    def resolve_invoice_number(obj: Payment) -> str | None:
+        return obj.invoice.number
+
+    @staticmethod
+    def resolve_allocations(obj: Payment) -> list[Any]:
+        return list(obj.allocations.select_related("invoice"))
+
+    @staticmethod
+    def resolve_account_credit(obj: Payment) -> Decimal:
+        return sum((entry.amount for entry in obj.credit_entries.all()), Decimal(0))
 
 
 class BalanceOut(Schema):
@@ -119,6 +152,17 @@ def offline_record(request: HttpRequest, payload: OfflineIn) -> tuple[int, objec
         idempotency_key=_key(request),
     )
     return 201, payment
+
+
+@router.get("/", response=list[PaymentListOut])
+@paginate(LimitOffsetPagination)
+def payment_list(request: HttpRequest) -> QuerySet[Payment]:
+    """Payments received (R-INV-4): method, amount, provider reference, PI number, and where each
+    went — its allocations to invoices and any part kept as account credit."""
+    actor = actor_of(request)
+    return selectors.payment_list(
+        actor=actor, partner_id=actor.own_partner_id if not actor.is_staff else None
+    )
 
 
 @router.get("/balance", response=BalanceOut)

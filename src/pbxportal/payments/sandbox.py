@@ -16,6 +16,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from pbxportal.common.tenancy import get_scoped
+from pbxportal.common.views import actor_of, portal_view
 from pbxportal.core.money import round_line
 from pbxportal.payments import services
 from pbxportal.payments.models import Checkout, CheckoutStatus
@@ -36,14 +38,14 @@ def _deliver(request: HttpRequest, body: bytes, headers: dict[str, str]) -> None
     services.webhook_receive(provider_code="sandbox", body=body, headers=headers, now=timezone.now())
 
 
+@portal_view
 def sandbox_page(request: HttpRequest, reference: str) -> HttpResponse:
+    """Only the partner's own users open its sandbox checkouts (another partner's is a 404, R-TEN-1)."""
     if not settings.PAYMENT_SANDBOX_ENABLED:
         raise Http404("The sandbox provider is off.")
-    checkout = (
-        Checkout.objects.select_related("invoice").filter(reference=reference, provider="sandbox").first()
+    checkout = get_scoped(
+        Checkout.objects.select_related("invoice"), actor_of(request), reference=reference, provider="sandbox"
     )
-    if checkout is None:
-        raise Http404("No such sandbox checkout.")
     error = ""
     if request.method == "POST" and checkout.status == CheckoutStatus.OPEN:
         outcome = card_outcome(request.POST.get("card_number", ""))
