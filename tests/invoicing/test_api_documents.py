@@ -16,6 +16,7 @@ from django.test import Client
 from pbxportal.accounts.models import Partner, PartnerRole, User
 from pbxportal.accounts.services import api_token_create
 from pbxportal.common.actor import Actor
+from pbxportal.invoicing.credits import account_credit
 from pbxportal.invoicing.models import Invoice, InvoiceLink
 from pbxportal.payments.models import Method
 from pbxportal.payments.services import _apply
@@ -110,3 +111,47 @@ def test_resend_mails_a_new_one_time_link(partner_a: Partner, bearer: dict[str, 
     [message] = mail.outbox
     assert message.to == ["acc@a.example"] and "token=" in message.body
     assert Invoice.objects.get(pk=invoice.pk).number == invoice.number
+
+
+def test_partners_set_their_legal_entity_through_the_api(partner_a: Partner, bearer: dict[str, str]) -> None:
+    client = Client()
+    assert client.get("/api/v1/legal-entity", headers=bearer).status_code == 404
+    body = {"legal_name": "Alpha GmbH", "address": "Hauptstr. 1", "city": "Berlin", "country": "DE"}
+    bad = client.put(
+        "/api/v1/legal-entity",
+        {**body, "vat_number": "DE123456789"},
+        content_type="application/json",
+        headers=bearer,
+    )
+    assert bad.status_code == 400 and bad.json()["error"]["fields"] == {"vat_number": "invalid"}
+    good = client.put(
+        "/api/v1/legal-entity",
+        {**body, "vat_number": "DE136695976"},
+        content_type="application/json",
+        headers=bearer,
+    )
+    assert good.status_code == 200 and good.json()["vat_number_valid"] is True
+    assert client.get("/api/v1/legal-entity", headers=bearer).json()["legal_name"] == "Alpha GmbH"
+
+
+def test_staff_refund_account_credit_through_the_api(
+    partner_a: Partner, vendor_admin: Any, client_for: Any
+) -> None:
+    invoice = issue(partner_a, "10.00")
+    _apply(
+        invoice_id=invoice.pk,
+        amount=Decimal("25.00"),
+        currency="EUR",
+        method=Method.BANK_TRANSFER,
+        received_on=DAY,
+    )
+    client = client_for(vendor_admin)
+
+    def refund(amount: str) -> Any:
+        body = {"partner_id": partner_a.pk, "amount": amount, "reference": "SEPA-1"}
+        return client.post("/api/v1/payments/refunds", body, content_type="application/json")
+
+    too_much = refund("15.01")
+    assert too_much.status_code == 400 and too_much.json()["error"]["rule"] == "R-INV-4"
+    assert refund("15.00").status_code == 201
+    assert account_credit(partner_id=partner_a.pk) == 0

@@ -165,6 +165,42 @@ def payment_list(request: HttpRequest) -> QuerySet[Payment]:
     )
 
 
+class RefundIn(Schema):
+    partner_id: int
+    amount: Decimal
+    reference: str
+
+
+class RefundOut(Schema):
+    id: int
+    partner_id: int
+    amount: Decimal
+    currency: str
+    reference: str
+
+
+@router.post("/refunds", response={201: RefundOut})
+def refund_create(request: HttpRequest, payload: RefundIn) -> tuple[int, object]:
+    """Staff record a refund of a partner's account credit (at most the credit held), R-INV-4."""
+    from pbxportal.accounts.models import Partner
+    from pbxportal.common.tenancy import get_scoped
+    from pbxportal.invoicing.credits import refund_record
+
+    actor = actor_of(request)
+    actor.require_staff("customer_care")
+    partner = get_scoped(Partner, actor, pk=payload.partner_id)
+    entry = refund_record(
+        partner_id=partner.pk, amount=payload.amount, reference=payload.reference, recorded_by=actor
+    )
+    return 201, {
+        "id": entry.pk,
+        "partner_id": partner.pk,
+        "amount": -entry.amount,
+        "currency": entry.currency,
+        "reference": entry.reference,
+    }
+
+
 @router.get("/balance", response=BalanceOut)
 def balance(request: HttpRequest) -> dict[str, object]:
     """The partner's account balance and overdue stage (R-INV-5)."""
