@@ -134,6 +134,9 @@ def test_one_default_webhook_secret_is_enough_to_refuse(tmp_path: Path) -> None:
         tmp_path, PBXPORTAL_ENV="production", SECRET_KEY=new_secret(), DATABASE_URL=PG_ADMIN_URL, **secrets
     )
     assert result.returncode == 2
+    # no secret value is ever printed
+    for value in secrets.values():
+        assert max(value.splitlines(), key=len) not in result.stdout + result.stderr
     assert [line for line in result.stdout.splitlines() if line.startswith("FAIL")] == [
         "FAIL  PAYMENT_PAYPAL_WEBHOOK_ID: the development default cannot be used with PBXPORTAL_ENV=production"
     ]
