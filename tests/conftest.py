@@ -134,3 +134,36 @@ def _overdue_policy(request: pytest.FixtureRequest, settings: Any) -> None:
     marked ``overdue_policy`` run with the vendor's default stages."""
     if request.node.get_closest_marker("overdue_policy") is None:
         settings.OVERDUE_POLICY_FILE = str(Path(__file__).with_name("overdue_off.yaml"))
+
+
+@pytest.fixture(autouse=True)
+def _tax_rules(request: pytest.FixtureRequest, settings: Any) -> None:
+    """Tests not about tax issue documents without tax, so the net totals they assert stand; tests
+    marked ``tax_rules`` run with the vendor's tax rules (invoicing/tax_rules.yaml, R-INV-1)."""
+    if request.node.get_closest_marker("tax_rules") is None:
+        settings.TAX_RULES_FILE = str(Path(__file__).with_name("tax_off.yaml"))
+
+
+@pytest.fixture(autouse=True)
+def recorded_stripe(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """No test reaches Stripe: the official library talks to the recorded exchange (R-INV-4)."""
+    from pbxportal.payments import providers
+    from tests.payments.stripe_recorded import RecordedStripe
+
+    client = RecordedStripe()
+    monkeypatch.setattr(providers, "_stripe_http_client", client)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def paypal_rest(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """No test reaches PayPal: its REST calls are answered from the recorded exchanges (R-INV-4)."""
+    import httpx
+
+    from pbxportal.payments import providers
+    from tests.payments.paypal_recorded import RecordedPayPal
+
+    settings.PAYPAL_CLIENT_ID, settings.PAYPAL_CLIENT_SECRET = "client", "secret"
+    player = RecordedPayPal()
+    monkeypatch.setattr(providers, "_paypal_transport", httpx.MockTransport(player))
+    return player

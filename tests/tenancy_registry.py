@@ -225,3 +225,20 @@ def _bundle_ticket(partner: Partner) -> int:
             pbx=_victim_pbx(partner), to_product=product, requested_on=date(2024, 2, 1)
         ).pk
     )
+
+
+@builder("reference")
+def _sandbox_checkout(partner: Partner) -> str:
+    """A sandbox checkout of the victim's invoice (the hosted test page, R-INV-4)."""
+    from pbxportal.payments.models import Checkout
+
+    invoice_id = _invoice(partner)
+    return Checkout.objects.create(
+        partner=partner,
+        invoice_id=invoice_id,
+        provider="sandbox",
+        reference=f"chk_victim_{invoice_id}",
+        amount=1,
+        currency=partner.price_book.currency,
+        redirect_url="/payments/sandbox/x/",
+    ).reference

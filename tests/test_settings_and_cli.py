@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from pbxportal.cli import build_parser, main
+from tests.production_env import production_secrets
 
 PBXPORTAL = Path(sys.executable).with_name("pbxportal")
 STARTUP_SECONDS = 120
@@ -62,6 +63,7 @@ def test_production_starts_with_a_secret_key_and_a_database_url(tmp_path: Path) 
         SECRET_KEY="a-real-secret-" + "x" * 40,
         DATABASE_URL="postgres://u@127.0.0.1/x",
         PBXPORTAL_DATA_DIR=str(tmp_path),
+        **production_secrets(),
     )
     # when Django starts / then it does, without debug
     result = subprocess.run(

@@ -57,10 +57,14 @@ def test_no_api_operation_or_page_edits_an_invoice(issued: tuple[World, Invoice]
         for method in methods
         if method.upper() in ("PUT", "PATCH", "DELETE", "POST")
     ]
-    assert writes == []
-    # and the invoice page refuses writes
+    # (the one POST mails the invoice again with a new link, R-INV-3: checked below to edit nothing)
+    assert writes == [("post", "/api/v1/invoices/{invoice_id}/resend")]
     world, invoice = issued
     client = client_for(world.user)
+    before = Invoice.objects.filter(pk=invoice.pk).values().get()
+    assert client.post(f"/api/v1/invoices/{invoice.pk}/resend").status_code == 200
+    assert Invoice.objects.filter(pk=invoice.pk).values().get() == before
+    # and the invoice page refuses writes
     for method in ("post", "put", "patch", "delete"):
         response = getattr(client, method)(
             f"/api/v1/invoices/{invoice.pk}", json.dumps({"total": "1.00"}), content_type="application/json"

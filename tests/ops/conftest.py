@@ -77,6 +77,9 @@ def clean_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+from tests.production_env import production_secrets  # noqa: E402, F401  (re-exported)
+
+
 def new_secret() -> str:
     return secrets.token_urlsafe(50)
 

@@ -33,6 +33,7 @@ from tests.ops.conftest import (
     needs_postgres,
     needs_redis,
     new_secret,
+    production_secrets,
     psql,
     recreate_database,
 )
@@ -99,6 +100,7 @@ def process_set(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcessSet
         CELERY_BROKER_URL=REDIS_URL,
         CELERY_RESULT_BACKEND=REDIS_URL,
         SECRET_KEY=new_secret(),
+        **production_secrets(),
         PORT=str(port),
         RUN_DIR=str(run_dir),
         PBXPORTAL_DATA_DIR=str(tmp_path_factory.mktemp("data")),

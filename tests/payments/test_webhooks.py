@@ -129,7 +129,9 @@ def test_forged_paypal_webhook_changes_nothing(billed: tuple[World, Invoice], pr
     assert invoice.amount_paid == 0
 
 
-def test_checkout_redirects_to_the_hosted_page(billed: tuple[World, Invoice], client_for: Any) -> None:
+def test_checkout_redirects_to_the_hosted_page(
+    billed: tuple[World, Invoice], client_for: Any, recorded_stripe: Any
+) -> None:
     # given a partner user on its balance page
     world, invoice = billed
     client = client_for(world.user)
@@ -139,5 +141,9 @@ def test_checkout_redirects_to_the_hosted_page(billed: tuple[World, Invoice], cl
     assert response.status_code == 302
     checkout = Checkout.objects.get()
     assert response["Location"] == checkout.redirect_url
-    assert "amount=48000" in checkout.redirect_url and checkout.reference in checkout.redirect_url
+    # (a Stripe Checkout Session created for the whole amount with the checkout's reference)
+    assert checkout.redirect_url.startswith("https://checkout.stripe.com/c/pay/cs_test_")
+    [sent] = recorded_stripe.requests
+    assert sent["form"]["line_items[0][price_data][unit_amount]"] == "48000"
+    assert sent["form"]["client_reference_id"] == checkout.reference
     assert checkout.amount == Decimal("480")

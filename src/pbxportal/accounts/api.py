@@ -183,3 +183,40 @@ def _partner_out(partner: object) -> dict[str, object]:
         "price_book": partner.price_book.code,
         "currency": partner.price_book.currency,
     }
+
+
+class LegalEntityIn(Schema):
+    legal_name: str
+    address: str
+    postal_code: str = ""
+    city: str
+    country: str
+    vat_number: str = ""
+    tax_number: str = ""
+
+
+class LegalEntityOut(LegalEntityIn):
+    vat_number_valid: bool
+
+
+@router.get("/legal-entity", response=LegalEntityOut)
+def legal_entity_get(request: HttpRequest) -> object:
+    """The partner's legal entity, the buyer on its invoices (R-INV-1)."""
+    from pbxportal.accounts.legal import PartnerLegalEntity
+    from pbxportal.common.errors import NotFound
+
+    entity = PartnerLegalEntity.objects.filter(partner_id=actor_of(request).own_partner_id).first()
+    if entity is None:
+        raise NotFound("No legal entity yet: PUT one.")
+    return entity
+
+
+@router.put("/legal-entity", response=LegalEntityOut)
+def legal_entity_put(request: HttpRequest, payload: LegalEntityIn) -> object:
+    """Set the partner's legal entity; VAT and tax numbers are validated (python-stdnum), a bad one
+    is a 400 naming the field. Invoices issued before keep the entity they were issued with."""
+    from pbxportal.accounts.legal import partner_legal_entity_set
+
+    actor = actor_of(request)
+    actor.require_partner_role("billing")
+    return partner_legal_entity_set(partner_id=actor.own_partner_id, **payload.dict())

@@ -145,3 +145,7 @@ class LoginThrottle(models.Model):
     username = models.CharField(max_length=150, unique=True)
     failures = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+
+
+# A model of this app kept in its own module (legal entities on invoices, R-INV-1).
+from pbxportal.accounts.legal import PartnerLegalEntity  # noqa: E402, F401

@@ -25,10 +25,6 @@ PRODUCTION = ENV == "production"
 SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
 DEBUG = os.environ.get("DEBUG", "0" if PRODUCTION else "1") == "1"
 
-if PRODUCTION and SECRET_KEY == DEV_SECRET_KEY:
-    raise ImproperlyConfigured(
-        "SECRET_KEY: the development default cannot be used with PBXPORTAL_ENV=production"
-    )
 if PRODUCTION and not os.environ.get("DATABASE_URL"):
     raise ImproperlyConfigured("DATABASE_URL: required with PBXPORTAL_ENV=production")
 
@@ -200,13 +196,16 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Payment providers (R-INV-4): the hosted payment pages and the webhook secrets (docs/payments.md).
-PAYMENT_CARD_CHECKOUT_URL = os.environ.get("PAYMENT_CARD_CHECKOUT_URL", "https://checkout.card.example/pay")
+# Card payments go through Stripe (payments/providers/stripe_card.py): the secret API key and the
+# endpoint's webhook signing secret (PAYMENT_CARD_WEBHOOK_SECRET).
+STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY", "")
 PAYMENT_CARD_WEBHOOK_SECRET = os.environ.get("PAYMENT_CARD_WEBHOOK_SECRET", "whsec_dev_card")
-PAYMENT_PAYPAL_CHECKOUT_URL = os.environ.get(
-    "PAYMENT_PAYPAL_CHECKOUT_URL", "https://www.sandbox.paypal.com/checkoutnow"
-)
+# PayPal REST (payments/providers/paypal.py): the app's credentials, the API host (sandbox by
+# default), and the webhook id PayPal's signatures cover (refused at its default in production).
+PAYPAL_CLIENT_ID = os.environ.get("PAYPAL_CLIENT_ID", "")
+PAYPAL_CLIENT_SECRET = os.environ.get("PAYPAL_CLIENT_SECRET", "")
+PAYPAL_API_BASE = os.environ.get("PAYPAL_API_BASE", "https://api-m.sandbox.paypal.com")
 PAYMENT_PAYPAL_WEBHOOK_ID = os.environ.get("PAYMENT_PAYPAL_WEBHOOK_ID", "WH-DEV")
-PAYMENT_PAYPAL_WEBHOOK_SECRET = os.environ.get("PAYMENT_PAYPAL_WEBHOOK_SECRET", "paypal_dev_secret")
 # Invoice mail links (R-INV-3): valid this many hours, once. The public base URL for links in mails.
 INVOICE_LINK_HOURS = int(os.environ.get("INVOICE_LINK_HOURS", "24"))
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
@@ -243,3 +242,52 @@ VOICE_CREDIT_LIMIT = os.environ.get("VOICE_CREDIT_LIMIT", "500.00")
 VOICE_RATE_CACHE_SECONDS = float(os.environ.get("VOICE_RATE_CACHE_SECONDS", "60"))
 VOICE_PBX_CACHE_SECONDS = float(os.environ.get("VOICE_PBX_CACHE_SECONDS", "30"))
 VOICE_DOCUMENT_MAX_BYTES = int(os.environ.get("VOICE_DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+
+# The vendor as seller on invoices (R-INV-1, accounts/legal.py): legal entity, bank details and
+# payment terms ("{days}" is INVOICE_PAYMENT_DAYS). Tax rules per vendor country as data
+# (invoicing/tax_rules.yaml or TAX_RULES_FILE, docs/tax.md).
+VENDOR_LEGAL_NAME = os.environ.get("VENDOR_LEGAL_NAME", "Demo PBX Vendor S.r.l.")
+VENDOR_ADDRESS = os.environ.get("VENDOR_ADDRESS", "Via Roma 1")
+VENDOR_POSTAL_CODE = os.environ.get("VENDOR_POSTAL_CODE", "20121")
+VENDOR_CITY = os.environ.get("VENDOR_CITY", "Milano")
+VENDOR_VAT_NUMBER = os.environ.get("VENDOR_VAT_NUMBER", "IT00743110157")
+VENDOR_TAX_NUMBER = os.environ.get("VENDOR_TAX_NUMBER", "")
+VENDOR_BANK_NAME = os.environ.get("VENDOR_BANK_NAME", "Demo Bank S.p.A.")
+VENDOR_IBAN = os.environ.get("VENDOR_IBAN", "IT60X0542811101000000123456")
+VENDOR_BIC = os.environ.get("VENDOR_BIC", "DEMOITMMXXX")
+VENDOR_PAYMENT_TERMS = os.environ.get(
+    "VENDOR_PAYMENT_TERMS", "Payment by bank transfer or online within {days} days of the invoice date."
+)
+VENDOR_BILLING_EMAIL = os.environ.get("VENDOR_BILLING_EMAIL", "billing@vendor.example")
+TAX_RULES_FILE = os.environ.get("TAX_RULES_FILE", "")
+
+# The built-in sandbox payment provider (payments/providers/sandbox.py): a hosted test page served
+# by the portal, the default of the embedded run; off in production unless enabled explicitly.
+PAYMENT_SANDBOX_ENABLED = os.environ.get("PAYMENT_SANDBOX_ENABLED", "0" if PRODUCTION else "1") == "1"
+PAYMENT_SANDBOX_WEBHOOK_SECRET = os.environ.get("PAYMENT_SANDBOX_WEBHOOK_SECRET", "sandbox_dev_secret")
+
+# PBXPORTAL_ENV=production refuses every development default secret, each named (check-config).
+DEV_DEFAULT_SECRETS = {
+    "SECRET_KEY": DEV_SECRET_KEY,
+    "PAYMENT_CARD_WEBHOOK_SECRET": "whsec_dev_card",
+    "PAYMENT_PAYPAL_WEBHOOK_ID": "WH-DEV",
+    "PAYMENT_SANDBOX_WEBHOOK_SECRET": "sandbox_dev_secret",
+}
+
+
+def development_defaults() -> list[str]:
+    """The names of the secrets still at their public development default."""
+    found = [name for name, default in DEV_DEFAULT_SECRETS.items() if globals()[name] == default]
+    if not (LICENCE_SIGNING_KEY_PEM or LICENCE_SIGNING_KEY_FILE):
+        found.append("LICENCE_SIGNING_KEY_PEM")
+    return found
+
+
+if PRODUCTION and development_defaults():
+    raise ImproperlyConfigured(
+        "\n".join(
+            f"{name}: the development default cannot be used with PBXPORTAL_ENV=production"
+            + ("" if name != "LICENCE_SIGNING_KEY_PEM" else " (set it or LICENCE_SIGNING_KEY_FILE)")
+            for name in development_defaults()
+        )
+    )

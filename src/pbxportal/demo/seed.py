@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from pbxportal.accounts.legal import partner_legal_entity_set
 from pbxportal.accounts.models import BillingContact, Customer, Partner, PartnerRole, StaffRole, User
 from pbxportal.catalog.loader import load_catalog
 from pbxportal.catalog.models import PriceBook
@@ -49,10 +50,10 @@ PARTNERS = [
     (
         "beta",
         "Beta Networks (demo)",
-        "GB",
+        "DE",
         "SILVER-EUR",
         [("beta-admin", "beta-demo-2026", PartnerRole.ADMIN)],
-        [("Thames Dental Ltd", "GB", "London")],
+        [("Spree Dental GmbH", "DE", "Berlin")],
     ),
     (
         "gamma",
@@ -63,6 +64,15 @@ PARTNERS = [
         [("Lakeside Resort Inc", "US", "Chicago")],
     ),
 ]
+
+
+# The partners' legal entities (R-INV-1): an Italian partner (domestic VAT 22 %), a German one with
+# a valid VAT number (reverse charge), a US one (zero-rated outside the EU).
+LEGAL = {
+    "alpha": ("Alpha Telecom S.r.l.", "Via Torino 10", "20123", "Milano", "IT", "IT00743110157", ""),
+    "beta": ("Beta Networks GmbH", "Friedrichstrasse 100", "10117", "Berlin", "DE", "DE136695976", ""),
+    "gamma": ("Gamma Soft Inc.", "200 W Madison St", "60606", "Chicago", "US", "", "12-3456789"),
+}
 
 
 def database_is_empty() -> bool:
@@ -88,6 +98,17 @@ def load_demo() -> list[DemoLogin]:
             country=country,
             price_book=PriceBook.objects.get(code=book),
             area_manager=staff[StaffRole.AREA_MANAGER] if code != "gamma" else None,
+        )
+        legal_name, address, postal_code, city, legal_country, vat, tax = LEGAL[code]
+        partner_legal_entity_set(
+            partner_id=partner.pk,
+            legal_name=legal_name,
+            address=address,
+            postal_code=postal_code,
+            city=city,
+            country=legal_country,
+            vat_number=vat,
+            tax_number=tax,
         )
         for username, password, partner_role in users:
             User.objects.create_user(

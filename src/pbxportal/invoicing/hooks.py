@@ -15,3 +15,10 @@ IssuedHook = Callable[[Invoice], None]
 INVOICE_ISSUED: Hook[Invoice] = Hook("invoice issued")
 on_invoice_issued = INVOICE_ISSUED.connect
 run_issued_hooks = INVOICE_ISSUED.send
+
+# An invoice paid in full (by a payment, an allocation of account credit or staff), R-EX-3. The
+# event lives with the documents so invoicing can send it; payments re-exports it.
+PaidHook = Callable[[Invoice], None]
+INVOICE_PAID: Hook[Invoice] = Hook("invoice paid")
+on_invoice_paid = INVOICE_PAID.connect
+run_paid_hooks = INVOICE_PAID.send

@@ -50,7 +50,7 @@ class NumberSequence(models.Model):
 
 
 # After issue, only these fields of an invoice may change (state transitions and payment progress).
-MUTABLE_AFTER_ISSUE = {"status", "amount_paid", "paid_on", "updated_at"}
+MUTABLE_AFTER_ISSUE = {"status", "amount_paid", "amount_credited", "paid_on", "updated_at"}
 
 
 class Invoice(models.Model):
@@ -64,8 +64,20 @@ class Invoice(models.Model):
     sequence = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
     currency = models.CharField(max_length=3)
+    # total = net_total + tax_total: what the document asks for (R-INV-1); tax per line (R-CAT-6).
     total = models.DecimalField(max_digits=18, decimal_places=6, default=0)
+    net_total = models.DecimalField(max_digits=18, decimal_places=6, default=0)
+    tax_total = models.DecimalField(max_digits=18, decimal_places=6, default=0)
+    # The tax treatment of the whole document (core/tax.py): EN 16931 category, rate, legend.
+    tax_category = models.CharField(max_length=2, blank=True)
+    tax_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0)
+    tax_legend = models.CharField(max_length=500, blank=True)
+    # Seller and buyer legal entities as they were when issued (accounts/legal.py).
+    seller = models.JSONField(default=dict, blank=True)
+    buyer = models.JSONField(default=dict, blank=True)
+    # Settled so far (invoicing/credits.py): money (payments, account credit) and credit notes.
     amount_paid = models.DecimalField(max_digits=18, decimal_places=6, default=0)
+    amount_credited = models.DecimalField(max_digits=18, decimal_places=6, default=0)
     issued_on = models.DateField(null=True, blank=True)
     due_on = models.DateField(null=True, blank=True)
     paid_on = models.DateField(null=True, blank=True)
@@ -102,8 +114,22 @@ class Invoice(models.Model):
         return self.number is not None
 
     @property
-    def balance(self) -> Any:
-        return self.total - self.amount_paid
+    def amount_due(self) -> Any:
+        """What is still owed: the total less payments, account credit and credit notes applied."""
+        if self.kind != InvoiceKind.INVOICE or self.status in (InvoiceStatus.VOID, InvoiceStatus.DRAFT):
+            return self.total - self.total
+        return self.total - self.amount_paid - self.amount_credited
+
+    balance = amount_due
+
+    def tax_breakdown(self) -> list[Any]:
+        """Net and tax per VAT category and rate, summed from the rounded lines (R-CAT-6)."""
+        from pbxportal.core.tax import TaxedLine, totals_by_rate
+
+        return totals_by_rate(
+            TaxedLine(net=line.amount, rate=line.tax_rate, tax=line.tax_amount, category=line.tax_category)
+            for line in self.lines.all()
+        )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
@@ -145,6 +171,9 @@ class InvoiceLine(models.Model):
     period_start = models.DateField(null=True, blank=True)
     period_end = models.DateField(null=True, blank=True)
     amount = models.DecimalField(max_digits=18, decimal_places=6)
+    tax_category = models.CharField(max_length=2, blank=True)
+    tax_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0)
+    tax_amount = models.DecimalField(max_digits=18, decimal_places=6, default=0)
     charge_key = models.CharField(max_length=160, null=True, blank=True, unique=True)
     position = models.PositiveIntegerField(default=0)
 
@@ -207,3 +236,70 @@ class BillRun(models.Model):
     @property
     def processed(self) -> int:
         return self.done + self.failed
+
+
+class AllocationSource(models.TextChoices):
+    PAYMENT = "payment", "Payment"
+    CREDIT_NOTE = "credit_note", "Credit note"
+    ACCOUNT_CREDIT = "account_credit", "Account credit"
+
+
+class Allocation(models.Model):
+    """Part of a payment, a credit note or the account credit settling one invoice (R-INV-4).
+    Append-only; an invoice's ``amount_paid``/``amount_credited`` are the sums of its rows."""
+
+    partner = models.ForeignKey("accounts.Partner", on_delete=models.PROTECT, related_name="allocations")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    source = models.CharField(max_length=20, choices=AllocationSource.choices)
+    payment = models.ForeignKey(
+        "payments.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
+    )
+    credit_note = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_allocations"
+    )
+    amount = models.DecimalField(max_digits=18, decimal_places=6)
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_path = "partner"
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(name="allocation_positive", condition=Q(amount__gt=0))]
+
+
+class CreditEntryKind(models.TextChoices):
+    OVERPAYMENT = "overpayment", "Overpayment"
+    CREDIT_NOTE = "credit_note", "Unallocated credit note"
+    APPLIED = "applied", "Applied to an invoice"
+    REFUND = "refund", "Refunded"
+
+
+class AccountCreditEntry(models.Model):
+    """The partner's account credit as a ledger: positive rows add credit (an overpayment, the part
+    of a credit note its invoice did not need), negative rows use it (applied to an invoice, or
+    refunded by staff). The balance is the sum and never goes below zero."""
+
+    partner = models.ForeignKey("accounts.Partner", on_delete=models.PROTECT, related_name="credit_entries")
+    kind = models.CharField(max_length=20, choices=CreditEntryKind.choices)
+    amount = models.DecimalField(max_digits=18, decimal_places=6)
+    currency = models.CharField(max_length=3)
+    payment = models.ForeignKey(
+        "payments.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_entries"
+    )
+    credit_note = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_entries_as_note"
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_entries_applied"
+    )
+    reference = models.CharField(max_length=120, blank=True)
+    recorded_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_path = "partner"
+
+    class Meta:
+        ordering = ["id"]

@@ -5,17 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
 
+from pbxportal.accounts.legal import PartnerLegalEntity, buyer_snapshot, vendor_legal_entity
 from pbxportal.accounts.models import BillingContact, Partner
 from pbxportal.common.errors import ApplicationError, Conflict
 from pbxportal.core.money import round_line
+from pbxportal.invoicing import credits
 from pbxportal.invoicing.hooks import run_issued_hooks
 from pbxportal.invoicing.lines import LineDraft
-from pbxportal.invoicing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, NumberSequence
+from pbxportal.invoicing.models import (
+    AccountCreditEntry,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    NumberSequence,
+)
+from pbxportal.invoicing.tax import DocumentTax, buyer_treatment, document_tax, mirrored_treatment
 
 PREFIX = {InvoiceKind.INVOICE: "INV", InvoiceKind.CREDIT_NOTE: "CN"}
 
@@ -78,6 +88,9 @@ def invoice_issue(
         if existing is not None:
             return existing
     contact = billing_contact or partner.billing_contacts.filter(is_default=True).first()
+    buyer = buyer_snapshot(partner)
+    treatment = mirrored_treatment(credited_invoice) if credited_invoice else buyer_treatment(buyer)
+    taxes = document_tax(lines, treatment, currency)
     try:
         with transaction.atomic():
             invoice = Invoice.objects.create(
@@ -91,14 +104,18 @@ def invoice_issue(
                 billing_contact=contact,
                 billing_name=contact.name if contact else partner.name,
                 billing_email=contact.email if contact else "",
+                seller=vendor_legal_entity().snapshot(),
+                buyer=buyer,
+                **_tax_fields(taxes),
             )
-            InvoiceLine.objects.bulk_create([_line_row(invoice, i, line) for i, line in enumerate(lines)])
+            InvoiceLine.objects.bulk_create(
+                [_line_row(invoice, i, line, taxes) for i, line in enumerate(lines)]
+            )
             sequence = _next_number(kind, issued_on.year)
             invoice.year = issued_on.year
             invoice.sequence = sequence
             invoice.number = _number(kind, issued_on.year, sequence)
             invoice.issued_on = issued_on
-            invoice.total = sum((line.amount for line in lines), Decimal(0))
             if kind == InvoiceKind.CREDIT_NOTE:
                 invoice.status = InvoiceStatus.PAID
                 invoice.due_on = issued_on
@@ -106,6 +123,13 @@ def invoice_issue(
                 invoice.status = InvoiceStatus.DUE
                 invoice.due_on = issued_on + timedelta(days=_payment_days())
             invoice.save()
+            # Credits that count (invoicing/credits.py): a credit note settles what it credits; a
+            # new invoice takes the account credit there is.
+            if credited_invoice is not None and kind == InvoiceKind.CREDIT_NOTE:
+                credits.credit_note_allocate(note=invoice, on=issued_on)
+            elif kind == InvoiceKind.INVOICE:
+                credits.account_credit_apply(partner_id=partner.pk, on=issued_on)
+                invoice.refresh_from_db()
     except IntegrityError as exc:
         if source_key and Invoice.objects.filter(source_key=source_key).exists():
             return Invoice.objects.get(source_key=source_key)
@@ -139,17 +163,7 @@ def credit_note_issue(
             credited_invoice=invoice,
             reason=reason,
         )
-        _void_if_fully_credited(invoice.pk)
     return note
-
-
-def _void_if_fully_credited(invoice_id: int) -> None:
-    """An unpaid invoice whose credit notes cover its total is void: the only way to void (R-INV-1)."""
-    invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
-    credited = -sum(invoice.credit_notes.values_list("total", flat=True), Decimal(0))
-    if credited >= invoice.total and invoice.amount_paid == 0 and invoice.status != InvoiceStatus.VOID:
-        invoice.status = InvoiceStatus.VOID
-        invoice.save(update_fields=["status", "updated_at"])
 
 
 @dataclass(frozen=True)
@@ -162,7 +176,19 @@ class InvoiceDraft:
     source_key: str | None
 
 
-def _line_row(invoice: Invoice, position: int, line: LineDraft) -> InvoiceLine:
+def _tax_fields(taxes: DocumentTax) -> dict[str, object]:
+    return {
+        "net_total": taxes.net,
+        "tax_total": taxes.tax,
+        "total": taxes.total,
+        "tax_category": taxes.treatment.category,
+        "tax_rate": taxes.treatment.rate,
+        "tax_legend": taxes.treatment.legend,
+    }
+
+
+def _line_row(invoice: Invoice, position: int, line: LineDraft, taxes: DocumentTax) -> InvoiceLine:
+    taxed = taxes.lines[position]
     return InvoiceLine(
         invoice=invoice,
         pbx_id=line.pbx_id,
@@ -177,6 +203,9 @@ def _line_row(invoice: Invoice, position: int, line: LineDraft) -> InvoiceLine:
         period_start=line.period_start,
         period_end=line.period_end,
         amount=line.amount,
+        tax_category=taxed.category,
+        tax_rate=taxed.rate,
+        tax_amount=taxed.tax,
         charge_key=line.charge_key,
         position=position,
     )
@@ -184,16 +213,18 @@ def _line_row(invoice: Invoice, position: int, line: LineDraft) -> InvoiceLine:
 
 _COPY_COLUMNS = (
     "invoice_id, pbx_id, subscription_id, kind, product_code, description, unit_price, quantity, "
-    "days_charged, days_in_term, period_start, period_end, amount, charge_key, position"
+    "days_charged, days_in_term, period_start, period_end, amount, tax_category, tax_rate, tax_amount, "
+    "charge_key, position"
 )
 
 
-def _copy_lines(rows: Iterable[tuple[Invoice, int, LineDraft]]) -> None:
+def _copy_lines(rows: Iterable[tuple[Invoice, int, LineDraft, DocumentTax]]) -> None:
     """Lines of a batch by COPY (PostgreSQL): the same rows ``bulk_create`` would write, with the
     same constraints checked (unique charge_key, foreign keys), at a fraction of the cost."""
     copy_sql = f"COPY invoicing_invoiceline ({_COPY_COLUMNS}) FROM STDIN"
     with connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
-        for invoice, position, line in rows:
+        for invoice, position, line, taxes in rows:
+            taxed = taxes.lines[position]
             copy.write_row(
                 (
                     invoice.pk,
@@ -209,6 +240,9 @@ def _copy_lines(rows: Iterable[tuple[Invoice, int, LineDraft]]) -> None:
                     line.period_start,
                     line.period_end,
                     line.amount,
+                    taxed.category,
+                    taxed.rate,
+                    taxed.tax,
                     line.charge_key,
                     position,
                 )
@@ -228,13 +262,20 @@ def invoices_issue_batch(*, drafts: Sequence[InvoiceDraft], issued_on: date) -> 
     }
     numbers = _next_numbers(InvoiceKind.INVOICE, issued_on.year, len(drafts))
     due_on = issued_on + timedelta(days=_payment_days())
+    entities = {e.partner_id: e for e in PartnerLegalEntity.objects.filter(partner_id__in=partner_ids)}
+    seller = vendor_legal_entity().snapshot()
     invoices = []
+    document_taxes = []
     for draft, sequence in zip(drafts, numbers, strict=True):
         if not draft.lines:
             raise ApplicationError("An invoice needs at least one line.")
         currency = draft.partner.price_book.currency
         _check_lines(draft.lines, currency)
         contact = contacts.get(draft.partner.pk)
+        entity = entities.get(draft.partner.pk)
+        buyer = buyer_snapshot(draft.partner, entity=entity)
+        taxes = document_tax(draft.lines, buyer_treatment(buyer), currency)
+        document_taxes.append(taxes)
         invoices.append(
             Invoice(
                 partner=draft.partner,
@@ -251,19 +292,31 @@ def invoices_issue_batch(*, drafts: Sequence[InvoiceDraft], issued_on: date) -> 
                 issued_on=issued_on,
                 due_on=due_on,
                 status=InvoiceStatus.DUE,
-                total=sum((line.amount for line in draft.lines), Decimal(0)),
+                seller=seller,
+                buyer=buyer,
+                **_tax_fields(taxes),
             )
         )
     Invoice.objects.bulk_create(invoices)
     rows = (
-        (invoice, position, line)
-        for invoice, draft in zip(invoices, drafts, strict=True)
+        (invoice, position, line, taxes)
+        for invoice, draft, taxes in zip(invoices, drafts, document_taxes, strict=True)
         for position, line in enumerate(draft.lines)
     )
     if connection.vendor == "postgresql":
         _copy_lines(rows)
     else:
         InvoiceLine.objects.bulk_create([_line_row(*row) for row in rows], batch_size=2000)
+    # Account credit goes to the new invoices too (one query finds the partners that hold any).
+    with_credit = (
+        AccountCreditEntry.objects.filter(partner_id__in=partner_ids)
+        .values("partner_id")
+        .annotate(balance=Sum("amount"))
+        .filter(balance__gt=0)
+        .values_list("partner_id", flat=True)
+    )
+    for partner_id in sorted(with_credit):
+        credits.account_credit_apply(partner_id=partner_id, on=issued_on)
     for invoice in invoices:
         run_issued_hooks(invoice)
     return invoices

@@ -10,8 +10,10 @@ from django.utils import timezone
 
 from pbxportal.common.errors import ApplicationError, NotFound
 from pbxportal.common.views import actor_of, paginate, portal_view, staff_view
-from pbxportal.invoicing import documents, links, selectors
+from pbxportal.invoicing import documents, einvoice, links, selectors
 from pbxportal.invoicing.models import BillRun, BillRunStatus
+from pbxportal.invoicing.tax_report import as_csv, as_xlsx
+from pbxportal.invoicing.tax_report import tax_report as tax_report_rows
 
 
 @portal_view
@@ -35,6 +37,17 @@ def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
         raise NotFound("A draft has no PDF.")
     response = HttpResponse(documents.invoice_pdf(invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{documents.pdf_filename(invoice)}"'
+    return response
+
+
+@portal_view
+def invoice_facturx(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """The Factur-X PDF (PDF/A-3 with the EN 16931 XML embedded), R-INV-1."""
+    invoice = selectors.invoice_get(actor=actor_of(request), invoice_id=invoice_id)
+    if not invoice.is_issued:
+        raise NotFound("A draft has no e-invoice.")
+    response = HttpResponse(einvoice.facturx_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoice.number}-facturx.pdf"'
     return response
 
 
@@ -63,6 +76,31 @@ def invoice_open(request: HttpRequest) -> HttpResponse:
         return render(request, "invoicing/link_refused.html", {"error": exc}, status=exc.status)
     lines = invoice.lines.order_by("position", "id")
     return render(request, "invoicing/invoice_link.html", {"invoice": invoice, "lines": lines})
+
+
+@staff_view
+def tax_report(request: HttpRequest) -> HttpResponse:
+    """The tax report of a half-open period [from, to) as CSV or XLSX (R-INV-1), for staff."""
+    actor_of(request).require_staff("vendor_admin")
+    try:
+        first, end = date.fromisoformat(request.GET["from"]), date.fromisoformat(request.GET["to"])
+    except (KeyError, ValueError):
+        raise ApplicationError(
+            "from and to: dates as YYYY-MM-DD (to excluded).", fields={"from": "required"}
+        ) from None
+    if end <= first:
+        raise ApplicationError("to: after from.", fields={"to": "before from"})
+    rows = tax_report_rows(first=first, end=end)
+    if request.GET.get("format", "csv") == "xlsx":
+        response = HttpResponse(
+            as_xlsx(rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        extension = "xlsx"
+    else:
+        response = HttpResponse(as_csv(rows), content_type="text/csv")
+        extension = "csv"
+    response["Content-Disposition"] = f'attachment; filename="tax-report-{first}-{end}.{extension}"'
+    return response
 
 
 @staff_view

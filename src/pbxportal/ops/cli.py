@@ -29,10 +29,11 @@ def check_config(args: argparse.Namespace) -> int:
 
         django.setup()
     except ImproperlyConfigured as exc:
-        subject, _, message = str(exc).partition(": ")
-        if not message:
-            subject, message = "settings", str(exc)
-        _print("FAIL", subject, message)
+        for line in str(exc).splitlines() or [str(exc)]:  # one line per refused setting
+            subject, _, message = line.partition(": ")
+            if not message:
+                subject, message = "settings", line
+            _print("FAIL", subject, message)
         print("check-config: configuration refused", file=sys.stderr)
         return REFUSED
 

@@ -29,7 +29,7 @@ def overdue_list(*, actor: Actor, today: date) -> list[OverdueRow]:
             kind=InvoiceKind.INVOICE, status__in=[InvoiceStatus.DUE, InvoiceStatus.OVERDUE], due_on__lt=today
         )
         .values("partner_id")
-        .annotate(amount=Sum(F("total") - F("amount_paid")))
+        .annotate(amount=Sum(F("total") - F("amount_paid") - F("amount_credited")))
     )
     amounts = {row["partner_id"]: row["amount"] for row in unpaid}
     rows = [

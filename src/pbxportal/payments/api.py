@@ -8,21 +8,25 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
 
 from pbxportal.common.api import actor_of
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.payments import selectors, services
+from pbxportal.payments.models import Payment
 
 router = Router(tags=["payments"])
 
 
 class CheckoutIn(Schema):
     invoice_id: int
-    provider: str = "card"
+    provider: str = "sandbox"
     amount: Decimal | None = None
 
 
@@ -48,6 +52,35 @@ class PaymentOut(Schema):
     currency: str
     received_on: date
     pi_number: str
+
+
+class AllocationOut(Schema):
+    invoice_id: int
+    invoice_number: str | None
+    amount: Decimal
+
+    @staticmethod
+    def resolve_invoice_number(obj: Any) -> str | None:
+        return obj.invoice.number
+
+
+class PaymentListOut(PaymentOut):
+    invoice_number: str | None
+    provider_ref: str | None
+    allocations: list[AllocationOut]
+    account_credit: Decimal
+
+    @staticmethod
+    def resolve_invoice_number(obj: Payment) -> str | None:
+        return obj.invoice.number
+
+    @staticmethod
+    def resolve_allocations(obj: Payment) -> list[Any]:
+        return list(obj.allocations.select_related("invoice"))
+
+    @staticmethod
+    def resolve_account_credit(obj: Payment) -> Decimal:
+        return sum((entry.amount for entry in obj.credit_entries.all()), Decimal(0))
 
 
 class BalanceOut(Schema):
@@ -97,6 +130,16 @@ def webhook_paypal(request: HttpRequest) -> dict[str, str]:
     }
 
 
+@router.post("/webhooks/sandbox", auth=None)
+def webhook_sandbox(request: HttpRequest) -> dict[str, str]:
+    """The built-in sandbox provider's events, ``Sandbox-Signature`` (R-INV-4)."""
+    return {
+        "outcome": services.webhook_receive(
+            provider_code="sandbox", body=request.body, headers=request.headers, now=timezone.now()
+        )
+    }
+
+
 @router.post("/offline", response={201: PaymentOut})
 def offline_record(request: HttpRequest, payload: OfflineIn) -> tuple[int, object]:
     """Staff record a bank transfer, with the partner's PI number if any (R-INV-4)."""
@@ -109,6 +152,53 @@ def offline_record(request: HttpRequest, payload: OfflineIn) -> tuple[int, objec
         idempotency_key=_key(request),
     )
     return 201, payment
+
+
+@router.get("/", response=list[PaymentListOut])
+@paginate(LimitOffsetPagination)
+def payment_list(request: HttpRequest) -> QuerySet[Payment]:
+    """Payments received (R-INV-4): method, amount, provider reference, PI number, and where each
+    went — its allocations to invoices and any part kept as account credit."""
+    actor = actor_of(request)
+    return selectors.payment_list(
+        actor=actor, partner_id=actor.own_partner_id if not actor.is_staff else None
+    )
+
+
+class RefundIn(Schema):
+    partner_id: int
+    amount: Decimal
+    reference: str
+
+
+class RefundOut(Schema):
+    id: int
+    partner_id: int
+    amount: Decimal
+    currency: str
+    reference: str
+
+
+@router.post("/refunds", response={201: RefundOut})
+def refund_create(request: HttpRequest, payload: RefundIn) -> tuple[int, object]:
+    """Staff record a refund of a partner's account credit (at most the credit held), R-INV-4."""
+    from pbxportal.accounts.models import Partner
+    from pbxportal.common.tenancy import get_scoped
+    from pbxportal.invoicing.credits import refund_record
+
+    actor = actor_of(request)
+    actor.require_staff("customer_care")
+    partner = get_scoped(Partner, actor, pk=payload.partner_id)
+    entry = refund_record(
+        partner_id=partner.pk, amount=payload.amount, reference=payload.reference, recorded_by=actor
+    )
+    return 201, {
+        "id": entry.pk,
+        "partner_id": partner.pk,
+        "amount": -entry.amount,
+        "currency": entry.currency,
+        "reference": entry.reference,
+    }
 
 
 @router.get("/balance", response=BalanceOut)

@@ -4,9 +4,11 @@ from decimal import Decimal
 
 from django import forms
 
+from pbxportal.payments.providers import enabled_providers
+
 
 class PayForm(forms.Form):
-    provider = forms.ChoiceField(choices=[("card", "Card"), ("paypal", "PayPal")])
+    provider = forms.ChoiceField(choices=enabled_providers)
     amount = forms.DecimalField(required=False, min_value=Decimal("0.01"), decimal_places=2)
 
 

@@ -10,6 +10,7 @@ class Method(models.TextChoices):
     CARD = "card", "Card"
     PAYPAL = "paypal", "PayPal"
     BANK_TRANSFER = "bank_transfer", "Bank transfer"
+    SANDBOX = "sandbox", "Sandbox card"
 
 
 class CheckoutStatus(models.TextChoices):
@@ -69,6 +70,8 @@ class WebhookEvent(models.Model):
     provider = models.CharField(max_length=20, choices=Method.choices)
     event_id = models.CharField(max_length=120)
     event_type = models.CharField(max_length=80)
+    # PayPal's PAYPAL-TRANSMISSION-ID: each delivery once (a replayed transmission is refused).
+    transmission_id = models.CharField(max_length=120, null=True, blank=True, unique=True)
     payload = models.JSONField()
     outcome = models.CharField(max_length=200, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)

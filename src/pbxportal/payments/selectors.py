@@ -12,6 +12,7 @@ from django.db.models import F, QuerySet, Sum
 from pbxportal.accounts.models import Partner
 from pbxportal.common.actor import Actor
 from pbxportal.common.tenancy import get_scoped, scoped
+from pbxportal.invoicing.credits import account_credit
 from pbxportal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
 from pbxportal.overdue.policy import OverdueState, partner_state
 from pbxportal.payments.models import Payment
@@ -33,17 +34,18 @@ def _sum(qs: QuerySet[Any], expression: Any) -> Decimal:
 
 
 def account_balance(*, actor: Actor, partner_id: int, today: date) -> Balance:
-    """Due (not yet past its date), overdue (past it), paid, and credit (credit notes issued)."""
+    """Due (not yet past its date) and overdue (past it): amounts due after payments, credit notes
+    and account credit allocated; paid; and credit: the unused account credit (invoicing/credits.py)."""
     partner = get_scoped(Partner.objects.select_related("price_book"), actor, pk=partner_id)
     invoices = Invoice.objects.filter(partner=partner)
     open_ = invoices.filter(kind=InvoiceKind.INVOICE, status__in=[InvoiceStatus.DUE, InvoiceStatus.OVERDUE])
-    outstanding = F("total") - F("amount_paid")
+    outstanding = F("total") - F("amount_paid") - F("amount_credited")
     return Balance(
         currency=partner.currency,
         due=_sum(open_.filter(due_on__gte=today), outstanding),
         overdue=_sum(open_.filter(due_on__lt=today), outstanding),
         paid=_sum(Payment.objects.filter(partner=partner), F("amount")),
-        credit=-_sum(invoices.filter(kind=InvoiceKind.CREDIT_NOTE), F("total")),
+        credit=account_credit(partner_id=partner.pk),
         state=partner_state(partner_id=partner.pk, today=today),
     )
 

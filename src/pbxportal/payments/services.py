@@ -11,14 +11,14 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from pbxportal.common.actor import Actor
-from pbxportal.common.errors import ApplicationError, Conflict, Forbidden
+from pbxportal.common.errors import ApplicationError, Conflict, Forbidden, NotFound
 from pbxportal.common.tenancy import get_scoped
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.core.money import round_line
+from pbxportal.invoicing import credits
 from pbxportal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
-from pbxportal.payments.hooks import run_paid_hooks
 from pbxportal.payments.models import Checkout, CheckoutStatus, Method, Payment, WebhookEvent
-from pbxportal.payments.providers import InvalidSignature, ProviderEvent, provider
+from pbxportal.payments.providers import InvalidSignature, ProviderEvent, enabled_providers, provider
 
 PAYABLE = (InvoiceStatus.DUE, InvoiceStatus.OVERDUE)
 
@@ -26,7 +26,7 @@ PAYABLE = (InvoiceStatus.DUE, InvoiceStatus.OVERDUE)
 def _payable_amount(invoice: Invoice, amount: Decimal | None) -> Decimal:
     if invoice.kind != InvoiceKind.INVOICE or invoice.status not in PAYABLE:
         raise Conflict(f"Invoice {invoice.number} is {invoice.status}: nothing to pay.", rule="R-INV-4")
-    balance = invoice.total - invoice.amount_paid
+    balance = invoice.amount_due
     amount = balance if amount is None else amount
     if amount <= 0 or amount != round_line(amount, invoice.currency):
         raise ApplicationError(
@@ -56,9 +56,9 @@ def _apply(
     recorded_by: Actor | None = None,
     idempotency_key: str | None = None,
 ) -> Payment:
-    """Record a payment and move the invoice on (partial payments add up; R-INV-1 allows only the
-    payment fields of an issued invoice to change). The invoice row is locked meanwhile."""
-    invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+    """Record a payment and allocate it (invoicing/credits.py): to its invoice up to what is due,
+    the rest (a second concurrent payment, an overpayment) to account credit, applied onwards."""
+    invoice = Invoice.objects.get(pk=invoice_id)
     if currency != invoice.currency:
         raise ApplicationError(f"currency: {currency}; the invoice is in {invoice.currency}.", rule="R-INV-4")
     payment = Payment.objects.create(
@@ -74,11 +74,7 @@ def _apply(
         recorded_by=recorded_by.user if recorded_by else None,
         idempotency_key=idempotency_key,
     )
-    invoice.amount_paid += amount
-    if invoice.amount_paid >= invoice.total:
-        invoice.status, invoice.paid_on = InvoiceStatus.PAID, received_on
-        run_paid_hooks(invoice)
-    invoice.save(update_fields=["amount_paid", "status", "paid_on", "updated_at"])
+    credits.payment_allocate(payment=payment, invoice_id=invoice.pk, on=received_on)
     return payment
 
 
@@ -88,8 +84,9 @@ def checkout_start(
     """Start paying an invoice (all of what is due, or part of it) on the provider's hosted page.
     Allowed in every overdue stage: paying is never blocked (R-INV-5)."""
     actor.require_partner_role("billing")
-    if provider_code not in (Method.CARD, Method.PAYPAL):
-        raise ApplicationError("provider: card or paypal.", fields={"provider": "unknown"})
+    codes = [code for code, _ in enabled_providers()]
+    if provider_code not in codes:
+        raise ApplicationError(f"provider: one of {', '.join(codes)}.", fields={"provider": "unknown"})
     invoice = get_scoped(Invoice, actor, pk=invoice_id)
     amount = _payable_amount(invoice, amount)
     reference = "chk_" + secrets.token_urlsafe(18)
@@ -108,17 +105,35 @@ def checkout_start(
     )
 
 
+def paypal_capture(*, actor: Actor, order_id: str) -> dict[str, object]:
+    """Capture an approved PayPal order of the actor's partner (R-INV-4)."""
+    actor.require_partner_role("billing")
+    if not order_id or not order_id.isalnum() or len(order_id) > 40:
+        raise ApplicationError("token: the PayPal order id.", fields={"token": "invalid"})
+    from pbxportal.payments.providers.paypal import PayPalProvider
+
+    paypal = provider("paypal")
+    assert isinstance(paypal, PayPalProvider)
+    return paypal.capture(order_id=order_id)
+
+
 def webhook_receive(*, provider_code: str, body: bytes, headers: Mapping[str, str], now: datetime) -> str:
     """A provider's webhook (R-INV-4): a forged one (bad signature) is refused and changes nothing;
     a replayed one finds its event row and is applied once. Returns what happened."""
     try:
         event = provider(provider_code).parse_webhook(body=body, headers=headers, now=now)
+    except KeyError:
+        raise NotFound(f"No payment provider {provider_code!r}.") from None
     except InvalidSignature as exc:
         raise Forbidden(f"Webhook signature refused: {exc}.", rule="R-INV-4") from None
     try:
         with transaction.atomic():
             record = WebhookEvent.objects.create(
-                provider=provider_code, event_id=event.event_id, event_type=event.event_type, payload={}
+                provider=provider_code,
+                event_id=event.event_id,
+                event_type=event.event_type,
+                transmission_id=f"{provider_code}:{event.transmission_id}" if event.transmission_id else None,
+                payload={},
             )
             outcome = _webhook_apply(provider_code, event, now)
             record.outcome = outcome
@@ -130,6 +145,11 @@ def webhook_receive(*, provider_code: str, body: bytes, headers: Mapping[str, st
 
 
 def _webhook_apply(provider_code: str, event: ProviderEvent, now: datetime) -> str:
+    if event.declined:
+        updated = Checkout.objects.filter(
+            reference=event.reference, provider=provider_code, status=CheckoutStatus.OPEN
+        ).update(status=CheckoutStatus.FAILED)
+        return f"declined {event.reference}" if updated else f"ignored {event.event_type}"
     if not event.paid:
         return f"ignored {event.event_type}"
     checkout = (

@@ -17,6 +17,7 @@ from pbxportal.common.views import actor_of, paginate, portal_view, staff_view
 from pbxportal.invoicing.models import Invoice
 from pbxportal.payments import selectors, services
 from pbxportal.payments.forms import OfflinePaymentForm, PayForm
+from pbxportal.payments.providers import enabled_providers
 
 
 @portal_view
@@ -31,6 +32,7 @@ def balance(request: HttpRequest) -> HttpResponse:
             "invoices": selectors.open_invoices(actor=actor, partner_id=partner_id),
             "payments": selectors.payment_list(actor=actor, partner_id=partner_id)[:20],
             "form": PayForm(),
+            "providers": enabled_providers(),
             "today": vendor_today(),
         },
     )
@@ -42,7 +44,7 @@ def pay(request: HttpRequest, invoice_id: int) -> HttpResponse:
     get_scoped(Invoice, actor_of(request), pk=invoice_id)  # another partner's id is a 404 first (R-TEN-1)
     form = PayForm(request.POST)
     if not form.is_valid():
-        raise ApplicationError("Choose card or PayPal, and an amount if paying part.", fields=form.errors)
+        raise ApplicationError("Choose a payment method, and an amount if paying part.", fields=form.errors)
     checkout = services.checkout_start(
         actor=actor_of(request),
         invoice_id=invoice_id,
@@ -50,6 +52,15 @@ def pay(request: HttpRequest, invoice_id: int) -> HttpResponse:
         amount=form.cleaned_data["amount"],
     )
     return HttpResponseRedirect(checkout.redirect_url)
+
+
+@portal_view
+def paypal_return(request: HttpRequest) -> HttpResponse:
+    """The buyer is back from approving on PayPal: capture the order (R-INV-4). The payment is
+    recorded by PayPal's PAYMENT.CAPTURE.COMPLETED webhook, verified like any other."""
+    services.paypal_capture(actor=actor_of(request), order_id=request.GET.get("token", ""))
+    messages.success(request, "PayPal payment captured; the invoice shows it as soon as PayPal confirms.")
+    return redirect("payments:balance")
 
 
 @staff_view

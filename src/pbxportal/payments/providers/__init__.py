@@ -3,11 +3,29 @@ webhook whose signature is verified before anything is believed."""
 
 from __future__ import annotations
 
-from pbxportal.payments.providers.base import InvalidSignature, PaymentProvider, ProviderEvent
-from pbxportal.payments.providers.card import CardProvider
-from pbxportal.payments.providers.paypal import PayPalProvider
+from typing import Any
 
-__all__ = ["InvalidSignature", "PaymentProvider", "ProviderEvent", "provider"]
+from pbxportal.payments.providers.base import InvalidSignature, PaymentProvider, ProviderEvent
+from pbxportal.payments.providers.paypal import PayPalProvider
+from pbxportal.payments.providers.sandbox import SandboxProvider
+from pbxportal.payments.providers.stripe_card import StripeProvider
+
+__all__ = ["InvalidSignature", "PaymentProvider", "ProviderEvent", "enabled_providers", "provider"]
+
+
+# Tests inject a stripe.HTTPClient playing recorded exchanges; None is the library's own client.
+_stripe_http_client: Any = None
+# Tests inject an httpx transport playing recorded PayPal exchanges and a test certificate.
+_paypal_transport: Any = None
+_paypal_cert_fetcher: Any = None
+
+
+def enabled_providers() -> list[tuple[str, str]]:
+    """The providers a partner may choose, (code, label); the sandbox first when it is enabled."""
+    from django.conf import settings
+
+    sandbox = [("sandbox", "Sandbox card (test mode)")] if settings.PAYMENT_SANDBOX_ENABLED else []
+    return [*sandbox, ("card", "Card"), ("paypal", "PayPal")]
 
 
 def provider(code: str) -> PaymentProvider:
@@ -15,14 +33,24 @@ def provider(code: str) -> PaymentProvider:
     from django.conf import settings
 
     if code == "card":
-        return CardProvider(
-            checkout_url=settings.PAYMENT_CARD_CHECKOUT_URL,
+        return StripeProvider(
+            api_key=settings.STRIPE_API_KEY,
             webhook_secret=settings.PAYMENT_CARD_WEBHOOK_SECRET,
+            success_url=settings.PORTAL_BASE_URL + "/payments/balance/?paid=1",
+            cancel_url=settings.PORTAL_BASE_URL + "/payments/balance/",
+            http_client=_stripe_http_client,
         )
     if code == "paypal":
         return PayPalProvider(
-            checkout_url=settings.PAYMENT_PAYPAL_CHECKOUT_URL,
+            client_id=settings.PAYPAL_CLIENT_ID,
+            client_secret=settings.PAYPAL_CLIENT_SECRET,
+            api_base=settings.PAYPAL_API_BASE,
             webhook_id=settings.PAYMENT_PAYPAL_WEBHOOK_ID,
-            webhook_secret=settings.PAYMENT_PAYPAL_WEBHOOK_SECRET,
+            return_url=settings.PORTAL_BASE_URL + "/payments/paypal/return/",
+            cancel_url=settings.PORTAL_BASE_URL + "/payments/balance/",
+            transport=_paypal_transport,
+            cert_fetcher=_paypal_cert_fetcher,
         )
+    if code == "sandbox" and settings.PAYMENT_SANDBOX_ENABLED:
+        return SandboxProvider(webhook_secret=settings.PAYMENT_SANDBOX_WEBHOOK_SECRET)
     raise KeyError(code)

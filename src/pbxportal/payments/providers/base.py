@@ -18,10 +18,13 @@ class ProviderEvent:
     event_id: str
     event_type: str
     paid: bool
+    declined: bool = False
     reference: str = ""
     provider_ref: str = ""
     amount: Decimal = Decimal(0)
     currency: str = ""
+    # A provider's id of this delivery (PayPal's transmission id): a replayed delivery is refused.
+    transmission_id: str = ""
 
 
 class PaymentProvider(Protocol):
