@@ -3,11 +3,6 @@ from django import forms
 from pbxportal.accounts.services import CUSTOMER_FIELDS
 
 
-class LoginForm(forms.Form):
-    username = forms.CharField(max_length=150)
-    password = forms.CharField(widget=forms.PasswordInput)
-
-
 class CustomerForm(forms.Form):
     name = forms.CharField(max_length=200)
     country = forms.CharField(max_length=2, help_text="ISO 3166 alpha-2, e.g. IT")

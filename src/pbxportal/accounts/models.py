@@ -35,6 +35,8 @@ class Partner(models.Model):
         related_name="managed_partners",
         limit_choices_to={"staff_role": StaffRole.AREA_MANAGER},
     )
+    # Set by the partner's admin: every user of the partner must set up TOTP (docs/accounts.md).
+    mfa_required = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     tenant_path = "self"
@@ -137,11 +139,3 @@ class ApiToken(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-
-
-class LoginThrottle(models.Model):
-    """Failed logins per username; a lock-out after settings.LOGIN_MAX_FAILURES."""
-
-    username = models.CharField(max_length=150, unique=True)
-    failures = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)

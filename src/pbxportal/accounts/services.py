@@ -1,4 +1,4 @@
-"""Writes of the accounts domain: logins, API tokens, customers and billing contacts."""
+"""Writes of the accounts domain: API tokens, customers and billing contacts."""
 
 from __future__ import annotations
 
@@ -7,51 +7,15 @@ import secrets
 from datetime import timedelta
 
 import pycountry
-from django.conf import settings
-from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
-from pbxportal.accounts.models import ApiToken, BillingContact, Customer, LoginThrottle, User
+from pbxportal.accounts.models import ApiToken, BillingContact, Customer, User
 from pbxportal.common.actor import Actor
 from pbxportal.common.errors import ApplicationError, Conflict, Forbidden
 from pbxportal.common.tenancy import get_scoped
 
 TOKEN_PREFIX = "pbxp_"
-
-
-class LoginRefused(ApplicationError):
-    status = 401
-    code = "login_refused"
-
-
-def login_attempt(*, request: HttpRequest | None, username: str, password: str) -> User:
-    """Authenticate, locking a username out after LOGIN_MAX_FAILURES failures in a row.
-
-    The lock-out is per username, so a guesser cannot try more passwords by changing addresses;
-    a locked account answers the same refusal whatever the password.
-    """
-    now = timezone.now()
-    throttle, _ = LoginThrottle.objects.get_or_create(username=username.lower())
-    if throttle.locked_until and throttle.locked_until > now:
-        minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
-        raise LoginRefused(
-            f"Too many failed logins: this account is locked for about {minutes} more minute(s)."
-        )
-    user = authenticate(request, username=username, password=password)
-    if user is None:
-        throttle.failures += 1
-        if throttle.failures >= settings.LOGIN_MAX_FAILURES:
-            throttle.locked_until = now + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-            throttle.failures = 0
-        throttle.save()
-        raise LoginRefused("Wrong username or password.")
-    throttle.failures = 0
-    throttle.locked_until = None
-    throttle.save()
-    assert isinstance(user, User)
-    return user
 
 
 def _digest(token: str) -> str:

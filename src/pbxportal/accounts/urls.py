@@ -1,3 +1,4 @@
+from allauth.account import views as allauth_views
 from django.urls import path
 
 from pbxportal.accounts import views
@@ -7,8 +8,9 @@ URL_PREFIX = ""
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", views.login_view, name="login"),
-    path("logout/", views.logout_view, name="logout"),
+    # allauth's views under the portal's names (the rest of allauth: config/urls.py).
+    path("login/", views.PortalLoginView.as_view(), name="login"),
+    path("logout/", allauth_views.logout, name="logout"),
     path("customers/", views.dashboard, name="dashboard"),
     path("customers/new/", views.customer_create, name="customer_create"),
     path("customers/<int:customer_id>/", views.customer_detail, name="customer_detail"),
