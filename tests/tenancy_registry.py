@@ -225,3 +225,10 @@ def _bundle_ticket(partner: Partner) -> int:
             pbx=_victim_pbx(partner), to_product=product, requested_on=date(2024, 2, 1)
         ).pk
     )
+
+
+@builder("user_id")
+def _partner_user(partner: Partner) -> int:
+    return User.objects.create_user(
+        f"victim-user-{User.objects.count()}", password="x" * 12, partner=partner, partner_role="sales"
+    ).pk

@@ -9,5 +9,7 @@ class AccountsConfig(AppConfig):
         ("Customers", "accounts:dashboard"),
         ("Billing contacts", "accounts:billing_contacts"),
         ("API tokens", "accounts:api_tokens"),
+        ("Users", "accounts:users"),
+        ("Security", "mfa_index"),
     ]
-    staff_nav = [("Partners", "accounts:staff_partners")]
+    staff_nav = [("Partners", "accounts:staff_partners"), ("Security", "mfa_index")]

@@ -1,5 +1,6 @@
 from django import forms
 
+from pbxportal.accounts.models import PartnerRole
 from pbxportal.accounts.services import CUSTOMER_FIELDS
 
 
@@ -25,3 +26,24 @@ class BillingContactForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=PartnerRole.choices)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=PartnerRole.choices)
+
+
+class AcceptInvitationForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    password1 = forms.CharField(label="Password", widget=forms.PasswordInput)
+    password2 = forms.CharField(label="Password (again)", widget=forms.PasswordInput)
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", "The two passwords differ.")
+        return data

@@ -139,3 +139,23 @@ class ApiToken(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class Invitation(models.Model):
+    """A partner admin's invitation of a new user: a one-time link mailed to ``email`` (stored as a
+    SHA-256 digest) that sets the password; the new user gets ``role`` (docs/accounts.md)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=PartnerRole.choices)
+    digest = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    tenant_path = "partner"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

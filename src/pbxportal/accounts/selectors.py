@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from pbxportal.accounts.models import ApiToken, BillingContact, Customer, Partner
+from pbxportal.accounts.models import ApiToken, BillingContact, Customer, Invitation, Partner, User
 from pbxportal.common.actor import Actor
 from pbxportal.common.tenancy import get_scoped, scoped
 
@@ -40,3 +40,17 @@ def partner_list(*, actor: Actor) -> QuerySet[Partner]:
 
 def partner_get(*, actor: Actor, partner_id: int) -> Partner:
     return get_scoped(Partner.objects.select_related("price_book", "area_manager"), actor, pk=partner_id)
+
+
+def partner_user_list(*, actor: Actor, partner_id: int | None = None) -> QuerySet[User]:
+    """The users of the actor's partner (staff: of the partner given, within their scope)."""
+    if actor.is_partner:
+        partner_id = actor.own_partner_id
+    else:
+        partner_id = partner_get(actor=actor, partner_id=int(partner_id or 0)).pk
+    return User.objects.filter(partner_id=partner_id).order_by("-is_active", "username")
+
+
+def invitation_list(*, actor: Actor, partner_id: int | None = None) -> QuerySet[Invitation]:
+    qs = scoped(Invitation, actor).filter(accepted_at__isnull=True).select_related("invited_by")
+    return qs.filter(partner_id=partner_id) if partner_id else qs
