@@ -10,6 +10,11 @@ class AccountsConfig(AppConfig):
         ("Billing contacts", "accounts:billing_contacts"),
         ("API tokens", "accounts:api_tokens"),
         ("Users", "accounts:users"),
+        ("Audit", "accounts:audit"),
         ("Security", "mfa_index"),
     ]
-    staff_nav = [("Partners", "accounts:staff_partners"), ("Security", "mfa_index")]
+    staff_nav = [
+        ("Partners", "accounts:staff_partners"),
+        ("Audit", "accounts:audit"),
+        ("Security", "mfa_index"),
+    ]

@@ -1,7 +1,7 @@
 from allauth.account import views as allauth_views
 from django.urls import path
 
-from pbxportal.accounts import user_views, views
+from pbxportal.accounts import audit_views, user_views, views
 
 app_name = "accounts"
 URL_PREFIX = ""
@@ -19,6 +19,7 @@ urlpatterns = [
     path("api-tokens/", views.api_tokens, name="api_tokens"),
     path("api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("staff/partners/", views.staff_partners, name="staff_partners"),
+    path("audit/", audit_views.audit, name="audit"),
     path("users/", user_views.users, name="users"),
     path("users/<int:user_id>/role/", user_views.user_role, name="user_role"),
     path("users/<int:user_id>/active/", user_views.user_active, name="user_active"),
