@@ -16,5 +16,6 @@ class AccountsConfig(AppConfig):
     staff_nav = [
         ("Partners", "accounts:staff_partners"),
         ("Audit", "accounts:audit"),
+        ("Service tokens", "accounts:api_tokens"),
         ("Security", "mfa_index"),
     ]

@@ -1,7 +1,7 @@
 from django import forms
 
-from pbxportal.accounts.models import PartnerRole
-from pbxportal.accounts.services import CUSTOMER_FIELDS
+from pbxportal.accounts.models import PartnerRole, TokenScope
+from pbxportal.accounts.services import CUSTOMER_FIELDS, TOKEN_EXPIRY_DAYS
 
 
 class CustomerForm(forms.Form):
@@ -26,6 +26,15 @@ class BillingContactForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100)
+    # Absent (older clients of the page) means read-write, as tokens were before scopes.
+    scope = forms.ChoiceField(choices=TokenScope.choices, required=False)
+    expires_in_days = forms.TypedChoiceField(
+        label="Expires",
+        choices=[("", "never"), *((str(d), f"in {d} days") for d in TOKEN_EXPIRY_DAYS)],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
 
 
 class InviteForm(forms.Form):

@@ -123,15 +123,29 @@ class BillingContact(models.Model):
         return f"{self.name} <{self.email}>"
 
 
-class ApiToken(models.Model):
-    """A partner API token: shown once at creation, stored as a SHA-256 digest (R-API-1)."""
+class TokenScope(models.TextChoices):
+    READ = "read", "Read-only"
+    WRITE = "write", "Read-write"
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="api_tokens")
+
+class ApiToken(models.Model):
+    """An API token: shown once at creation, stored as a SHA-256 digest (R-API-1).
+
+    A partner user's token acts as that user within the partner; a staff user's token (no
+    partner, a *service token* for the vendor's integrations) acts with their staff role. A
+    read-only token is refused on every write (403); past ``expires_at`` it no longer authenticates.
+    """
+
+    partner = models.ForeignKey(
+        Partner, null=True, blank=True, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, help_text="The first characters, to recognise a token")
     digest = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=5, choices=TokenScope.choices, default=TokenScope.WRITE)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -139,6 +153,10 @@ class ApiToken(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    @property
+    def is_service(self) -> bool:
+        return self.partner_id is None
 
 
 class Invitation(models.Model):

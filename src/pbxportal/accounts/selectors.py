@@ -36,6 +36,12 @@ def billing_contact_get(*, actor: Actor, contact_id: int) -> BillingContact:
 
 
 def api_token_list(*, actor: Actor) -> QuerySet[ApiToken]:
+    """A partner's tokens; for staff the service tokens (a vendor admin's: all of them)."""
+    if actor.is_staff:
+        qs = ApiToken.objects.filter(partner__isnull=True)
+        if actor.staff_role != "vendor_admin":
+            qs = qs.filter(user=actor.user)
+        return qs.select_related("user")
     return scoped(ApiToken, actor).select_related("user")
 
 

@@ -110,7 +110,12 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     created = None
     if request.method == "POST" and form.is_valid():
         try:
-            _, created = services.api_token_create(actor=actor, name=form.cleaned_data["name"])
+            _, created = services.api_token_create(
+                actor=actor,
+                name=form.cleaned_data["name"],
+                scope=form.cleaned_data["scope"] or "write",
+                expires_in_days=form.cleaned_data["expires_in_days"],
+            )
         except ApplicationError as exc:
             form_error(form, exc)
         else:
