@@ -56,3 +56,37 @@ class AcceptInvitationForm(forms.Form):
         if data.get("password1") and data.get("password1") != data.get("password2"):
             self.add_error("password2", "The two passwords differ.")
         return data
+
+
+class PartnerForm(forms.Form):
+    """The back office's partner form; the service validates (accounts.back_office)."""
+
+    name = forms.CharField(max_length=200)
+    code = forms.SlugField(max_length=60)
+    country = forms.CharField(max_length=2, help_text="ISO 3166 alpha-2, e.g. IT")
+    legal_name = forms.CharField(max_length=200, required=False)
+    address = forms.CharField(max_length=300, required=False)
+    vat_number = forms.CharField(max_length=40, required=False)
+    price_book = forms.ChoiceField()
+    area_manager = forms.ChoiceField(required=False)
+    payment_terms_days = forms.IntegerField(
+        required=False, min_value=0, max_value=365, label="Payment terms (days)"
+    )
+    credit_limit = forms.DecimalField(required=False, min_value=0, decimal_places=2, max_digits=14)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        from pbxportal.accounts.models import StaffRole, User
+        from pbxportal.catalog.models import PriceBook
+
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["price_book"].choices = [  # type: ignore[attr-defined]
+            (b.code, f"{b.name} ({b.get_type_display()}, {b.currency})") for b in PriceBook.objects.all()
+        ]
+        self.fields["area_manager"].choices = [("", "—")] + [  # type: ignore[attr-defined]
+            (str(u.pk), u.get_full_name() or u.username)
+            for u in User.objects.filter(staff_role=StaffRole.AREA_MANAGER, is_active=True)
+        ]
+
+
+class NewPartnerForm(PartnerForm):
+    first_admin_email = forms.EmailField(required=False, label="First admin's email (invited)")

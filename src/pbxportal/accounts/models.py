@@ -35,6 +35,15 @@ class Partner(models.Model):
         related_name="managed_partners",
         limit_choices_to={"staff_role": StaffRole.AREA_MANAGER},
     )
+    # The partner's legal entity, as far as onboarding needs it (issue 15; issue 14 owns the legal
+    # entity: migration accounts/0007_partner_legal_entity_fields is separate for the merge).
+    legal_name = models.CharField(max_length=200, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    vat_number = models.CharField(max_length=40, blank=True)
+    # Back office (issue 15): days to pay its invoices (empty: settings.INVOICE_PAYMENT_DAYS) and
+    # the credit the vendor grants it, in the book's currency (empty: none set).
+    payment_terms_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    credit_limit = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     # Set by the partner's admin: every user of the partner must set up TOTP (docs/accounts.md).
     mfa_required = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

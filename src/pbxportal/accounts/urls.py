@@ -1,7 +1,7 @@
 from allauth.account import views as allauth_views
 from django.urls import path
 
-from pbxportal.accounts import audit_views, user_views, views
+from pbxportal.accounts import audit_views, back_office_views, user_views, views
 
 app_name = "accounts"
 URL_PREFIX = ""
@@ -19,6 +19,8 @@ urlpatterns = [
     path("api-tokens/", views.api_tokens, name="api_tokens"),
     path("api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("staff/partners/", views.staff_partners, name="staff_partners"),
+    path("staff/partners/new/", back_office_views.partner_new, name="staff_partner_new"),
+    path("staff/partners/<int:partner_id>/", back_office_views.partner_detail, name="staff_partner"),
     path("audit/", audit_views.audit, name="audit"),
     path("users/", user_views.users, name="users"),
     path("users/<int:user_id>/role/", user_views.user_role, name="user_role"),

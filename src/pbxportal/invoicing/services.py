@@ -46,7 +46,10 @@ def _check_lines(lines: Sequence[LineDraft], currency: str) -> None:
             raise ApplicationError(f"Line amount {line.amount} is not rounded to the currency (R-CAT-6).")
 
 
-def _payment_days() -> int:
+def _payment_days(partner: Partner | None = None) -> int:
+    """The partner's payment terms (back office, issue 15), else INVOICE_PAYMENT_DAYS."""
+    if partner is not None and partner.payment_terms_days:
+        return int(partner.payment_terms_days)
     return int(getattr(settings, "INVOICE_PAYMENT_DAYS", 30))
 
 
@@ -103,7 +106,7 @@ def invoice_issue(
                 invoice.due_on = issued_on
             else:
                 invoice.status = InvoiceStatus.DUE
-                invoice.due_on = issued_on + timedelta(days=_payment_days())
+                invoice.due_on = issued_on + timedelta(days=_payment_days(partner))
             invoice.save()
     except IntegrityError as exc:
         if source_key and Invoice.objects.filter(source_key=source_key).exists():
@@ -228,7 +231,6 @@ def invoices_issue_batch(*, drafts: Sequence[InvoiceDraft], issued_on: date) -> 
         c.partner_id: c for c in BillingContact.objects.filter(partner_id__in=partner_ids, is_default=True)
     }
     numbers = _next_numbers(InvoiceKind.INVOICE, issued_on.year, len(drafts))
-    due_on = issued_on + timedelta(days=_payment_days())
     invoices = []
     for draft, sequence in zip(drafts, numbers, strict=True):
         if not draft.lines:
@@ -250,7 +252,7 @@ def invoices_issue_batch(*, drafts: Sequence[InvoiceDraft], issued_on: date) -> 
                 sequence=sequence,
                 number=_number(InvoiceKind.INVOICE, issued_on.year, sequence),
                 issued_on=issued_on,
-                due_on=due_on,
+                due_on=issued_on + timedelta(days=_payment_days(draft.partner)),
                 status=InvoiceStatus.DUE,
                 total=sum((line.amount for line in draft.lines), Decimal(0)),
             )
