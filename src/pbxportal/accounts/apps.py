@@ -19,3 +19,6 @@ class AccountsConfig(AppConfig):
         ("Service tokens", "accounts:api_tokens"),
         ("Security", "mfa_index"),
     ]
+
+    def ready(self) -> None:
+        from pbxportal.accounts import signals  # noqa: F401  (registers the receivers)
