@@ -36,6 +36,22 @@ def fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _staff_mfa_and_rate_limits(request: pytest.FixtureRequest, settings: Any) -> None:
+    """Staff must set up TOTP (STAFF_MFA_REQUIRED) in the browser tests and in tests marked
+    ``staff_mfa`` (tests/accounts/test_mfa.py); the other tests act as staff through
+    ``force_login`` or services and are about something else, so they run with it off.
+    The rate-limit counters (a database cache table, or Redis) start empty in every test."""
+    if not request.node.get_closest_marker("staff_mfa") and not request.node.get_closest_marker("e2e"):
+        settings.STAFF_MFA_REQUIRED = False
+    names = request.fixturenames
+    if "transactional_db" in names or "db" in names:
+        request.getfixturevalue("transactional_db" if "transactional_db" in names else "db")
+        from django.core.cache import cache
+
+        cache.clear()
+
+
 @pytest.fixture
 def make_book(db: Any) -> Callable[..., PriceBook]:
     def make(code: str = "GOLD-EUR", type: str = "gold", currency: str = "EUR") -> PriceBook:

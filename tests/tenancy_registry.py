@@ -242,3 +242,22 @@ def _sandbox_checkout(partner: Partner) -> str:
         currency=partner.price_book.currency,
         redirect_url="/payments/sandbox/x/",
     ).reference
+
+
+@builder("user_id")
+def _partner_user(partner: Partner) -> int:
+    return User.objects.create_user(
+        f"victim-user-{User.objects.count()}", password="x" * 12, partner=partner, partner_role="sales"
+    ).pk
+
+
+@builder("price_id")
+def _price(partner: Partner) -> int:
+    from pbxportal.catalog.models import Plan, Price, Product
+
+    product, _ = Product.objects.get_or_create(
+        code="VICTIM-PRODUCT", defaults={"name": "v", "family": "fee", "pricing_model": "one_off"}
+    )
+    plan, _ = Plan.objects.get_or_create(product=product, code="VICTIM-PLAN", defaults={"term": "one_off"})
+    price, _ = Price.objects.get_or_create(book=partner.price_book, plan=plan, defaults={"amount": 1})
+    return price.pk

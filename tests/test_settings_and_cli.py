@@ -218,7 +218,7 @@ def test_serve_on_an_empty_database_prints_a_partner_login_that_works(served: Se
         csrf = client.cookies["csrftoken"]
         logged_in = client.post(
             "/login/",
-            data={"username": username, "password": password, "csrfmiddlewaretoken": csrf},
+            data={"login": username, "password": password, "csrfmiddlewaretoken": csrf},
             headers={"Referer": url + "login/"},
         )
         # then the partner is in, and its price book page lists the demo prices

@@ -1,4 +1,5 @@
-"""Partner API tokens (R-API-1): shown once, stored as a SHA-256 digest, bearer auth, revocation."""
+"""API tokens (R-API-1): shown once, stored as a SHA-256 digest, bearer auth, revocation; scopes
+(read-only refused on writes), expiry, last use; staff service tokens."""
 
 from __future__ import annotations
 
@@ -124,3 +125,106 @@ def test_only_partner_admins_create_tokens(
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "forbidden"
     assert not ApiToken.objects.exists()
+
+
+def test_read_only_token_reads_but_a_write_is_refused_with_403_in_the_error_shape(
+    user_a: User, client_for: Callable[[User], Client]
+) -> None:
+    # given a read-only token created on the page
+    response = client_for(user_a).post("/api-tokens/", {"name": "reporting", "scope": "read"})
+    clear = re.search(rb'id="new-token">([^<]+)<', response.content).group(1).decode()  # type: ignore[union-attr]
+    assert ApiToken.objects.get(name="reporting").scope == "read"
+    # when it reads / then it is answered
+    assert Client().get("/api/v1/customers", **_bearer(clear)).status_code == 200
+    # when it writes / then 403 in the one error shape, and nothing is created
+    response = Client().post(
+        "/api/v1/customers",
+        {"name": "Nope", "country": "IT"},
+        content_type="application/json",
+        **_bearer(clear),
+    )
+    assert response.status_code == 403
+    assert response.json() == {
+        "error": {
+            "code": "read_only_token",
+            "message": "This API token is read-only: POST needs a read-write token.",
+            "rule": None,
+            "fields": {},
+        }
+    }
+    assert not user_a.partner.customers.filter(name="Nope").exists()  # type: ignore[union-attr]
+
+
+def test_read_write_token_writes(user_a: User) -> None:
+    from pbxportal.accounts.services import api_token_create
+    from pbxportal.common.actor import Actor
+
+    _, clear = api_token_create(actor=Actor(user=user_a), name="erp", scope="write")
+    response = Client().post(
+        "/api/v1/customers",
+        {"name": "Yes", "country": "IT"},
+        content_type="application/json",
+        **_bearer(clear),
+    )
+    assert response.status_code == 201
+
+
+def test_an_expired_token_no_longer_authenticates(user_a: User) -> None:
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from pbxportal.accounts.services import api_token_create
+    from pbxportal.common.actor import Actor
+
+    token, clear = api_token_create(actor=Actor(user=user_a), name="temp", expires_in_days=30)
+    assert token.expires_at is not None
+    assert Client().get("/api/v1/me", **_bearer(clear)).status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(days=30, seconds=1)):
+        response = Client().get("/api/v1/me", **_bearer(clear))
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"
+
+
+def test_last_use_is_recorded_and_shown(user_a: User, client_for: Callable[[User], Client]) -> None:
+    client = client_for(user_a)
+    clear = _create_token_on_the_page(client)
+    assert b"never" in client.get("/api-tokens/").content
+    Client().get("/api/v1/me", **_bearer(clear))
+    token = ApiToken.objects.get()
+    assert token.last_used_at is not None
+    assert token.last_used_at.strftime("%Y-%m-%d %H:%M").encode() in client.get("/api-tokens/").content
+
+
+def test_staff_service_token_acts_with_the_staff_role(
+    vendor_admin: User, user_a: User, client_for: Callable[[User], Client]
+) -> None:
+    # given a vendor admin creating a read-only service token on their tokens page
+    response = client_for(vendor_admin).post(
+        "/api-tokens/", {"name": "bi", "scope": "read", "expires_in_days": "90"}
+    )
+    assert response.status_code == 200
+    clear = re.search(rb'id="new-token">([^<]+)<', response.content).group(1).decode()  # type: ignore[union-attr]
+    token = ApiToken.objects.get(name="bi")
+    assert token.partner_id is None and token.is_service
+    # when the integration calls the API / then it acts as that staff user: all partners visible
+    me = Client().get("/api/v1/me", **_bearer(clear)).json()
+    assert me["staff_role"] == "vendor_admin" and me["partner_id"] is None
+    partners = Client().get("/api/v1/partners", **_bearer(clear))
+    assert partners.status_code == 200 and user_a.partner_id in [p["id"] for p in partners.json()]
+    # and a partner never sees service tokens in its list
+    assert b"<td>bi</td>" in client_for(vendor_admin).get("/api-tokens/").content
+    assert b"<td>bi</td>" not in client_for(user_a).get("/api-tokens/").content
+
+
+def test_bad_scope_or_expiry_is_a_400_naming_the_field(
+    user_a: User, client_for: Callable[[User], Client]
+) -> None:
+    client = client_for(user_a)
+    bad = client.post("/api/v1/api-tokens", {"name": "x", "scope": "admin"}, content_type="application/json")
+    assert bad.status_code == 400 and bad.json()["error"]["fields"] == {"scope": "invalid"}
+    bad = client.post(
+        "/api/v1/api-tokens", {"name": "x", "expires_in_days": 0}, content_type="application/json"
+    )
+    assert bad.status_code == 400 and bad.json()["error"]["fields"] == {"expires_in_days": "invalid"}

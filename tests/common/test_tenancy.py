@@ -26,6 +26,10 @@ DJANGO_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 PASSWORD = "correct-horse-battery"
 # Operations that take no partner object by design (the PBX agent uses its own credential, see its tests).
 NOT_PARTNER_DATA = ("/api/v1/pbx-agent/",)
+# Pages whose path parameter is a one-time secret mailed to a person, not a partner's object id
+# (allauth's email confirmation and password reset links, partner-user invitations): their tests
+# are in tests/accounts.
+SECRET_LINK_PAGES = ("/confirm-email/", "/password/reset/key/", "/invitation/")
 
 
 def _example(schema: dict[str, Any], components: dict[str, Any]) -> Any:
@@ -69,7 +73,11 @@ def page_routes() -> list[str]:
                 walk(p.url_patterns, prefix + str(p.pattern))
             elif isinstance(p, URLPattern):
                 route = prefix + str(p.pattern)
-                if DJANGO_PARAM.search(route) and not route.startswith("api/"):
+                if (
+                    DJANGO_PARAM.search(route)
+                    and not route.startswith("api/")
+                    and not ("/" + route.lstrip("^")).startswith(SECRET_LINK_PAGES)
+                ):
                     routes.append("/" + route)
 
     walk(get_resolver().url_patterns, "")

@@ -8,7 +8,9 @@ Reuse these fixtures in every browser test of the project:
   the live server, so ``page.goto("/price-book/")`` works;
 - ``demo_data``: the demo data of ``pbxportal serve`` (both catalogs, staff, partners, customers),
   returning the printed logins by username (``demo_data["alpha-admin"]`` is the password);
-- ``login``: ``login(page, username, password)`` logs in through the login form.
+- ``login``: ``login(page, username, password)`` logs in through the login form (allauth); staff
+  (STAFF_MFA_REQUIRED) set up TOTP on their first login, with the secret read from the set-up page
+  and codes computed by pyotp; later logins in the same test give a code (``totp_secrets``).
 
 Every test in this directory is marked ``e2e`` automatically. The live server shares the test
 database, so browser tests need ``transactional_db`` (``demo_data`` and ``page`` request it).
@@ -88,13 +90,42 @@ def demo_data(transactional_db: Any) -> dict[str, str]:
 
 
 @pytest.fixture
-def login() -> Login:
+def totp_secrets() -> dict[str, str]:
+    """The TOTP secret of each user who set it up in this test, by username."""
+    return {}
+
+
+def _totp_now(secret: str) -> str:
+    import pyotp
+
+    return pyotp.TOTP(secret).now()
+
+
+def _submit(page: Page) -> None:
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+
+
+@pytest.fixture
+def login(totp_secrets: dict[str, str]) -> Login:
     def log_in(page: Page, username: str, password: str) -> None:
         page.goto("/login/")
-        page.fill("#id_username", username)
+        page.fill("#id_login", username)
         page.fill("#id_password", password)
-        page.click("form button[type=submit]")
-        page.wait_for_load_state()
+        _submit(page)
+        if "/2fa/authenticate/" in page.url:
+            page.fill("#id_code", _totp_now(totp_secrets[username]))
+            _submit(page)
+        if "/reauthenticate/" in page.url:  # the TOTP set-up asks for the password once more
+            page.fill("#id_password", password)
+            _submit(page)
+        if "/2fa/totp/activate/" in page.url:  # staff must set up TOTP (STAFF_MFA_REQUIRED)
+            secret = page.locator("#authenticator_secret").input_value()
+            totp_secrets[username] = secret
+            page.fill("#id_code", _totp_now(secret))
+            _submit(page)
+            page.goto("/")
         expect(page.locator(".who")).to_contain_text(username)
 
     return log_in

@@ -116,8 +116,10 @@ def test_a_refused_form_shows_the_reason_on_its_field(
 def test_wrong_password_in_the_browser(page: Page, demo_data: dict[str, str]) -> None:
     # given the login page / when a wrong password is typed / then the page says so and stays
     page.goto("/login/")
-    page.fill("#id_username", "alpha-admin")
+    page.fill("#id_login", "alpha-admin")
     page.fill("#id_password", "not-the-password")
     page.click("form button[type=submit]")
-    expect(page.get_by_role("alert")).to_contain_text("Wrong username or password")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "username and/or password you specified are not correct"
+    )
     expect(page).to_have_url(re.compile(r"/login/$"))

@@ -130,7 +130,7 @@ def test_login_in_a_stage_lands_on_the_balance_with_the_warning(db: Any) -> None
     with _at(due + timedelta(days=3)):
         # when its user logs in
         client = Client()
-        response = client.post("/login/", {"username": "p-admin", "password": "x" * 12}, follow=True)
+        response = client.post("/login/", {"login": "p-admin", "password": "x" * 12}, follow=True)
         # then it is taken to the account balance, with the warning
         assert response.redirect_chain[-1][0] == "/payments/balance/"
         assert b"3 days overdue" in response.content
@@ -143,5 +143,5 @@ def test_login_without_overdue_goes_to_the_dashboard(db: Any) -> None:
     world = World()
     world.pbx(start=START)
     with _at(START + timedelta(days=3)):
-        response = Client().post("/login/", {"username": "p-admin", "password": "x" * 12}, follow=True)
+        response = Client().post("/login/", {"login": "p-admin", "password": "x" * 12}, follow=True)
     assert response.redirect_chain[-1][0] == "/customers/"

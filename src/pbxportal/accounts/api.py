@@ -74,13 +74,17 @@ class BillingContactOut(Schema):
 
 class TokenIn(Schema):
     name: str
+    scope: str = "write"
+    expires_in_days: int | None = None
 
 
 class TokenOut(Schema):
     id: int
     name: str
     prefix: str
+    scope: str
     created_at: datetime
+    expires_at: datetime | None
     last_used_at: datetime | None
     revoked_at: datetime | None
 
@@ -154,7 +158,7 @@ def api_token_list(request: HttpRequest) -> object:
 
 @router.post("/api-tokens", response={201: TokenCreated})
 def api_token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, object]]:
-    token, clear = services.api_token_create(actor=actor_of(request), name=payload.name)
+    token, clear = services.api_token_create(actor=actor_of(request), **payload.dict())
     return 201, {**TokenOut.from_orm(token).dict(), "token": clear}
 
 

@@ -9,5 +9,16 @@ class AccountsConfig(AppConfig):
         ("Customers", "accounts:dashboard"),
         ("Billing contacts", "accounts:billing_contacts"),
         ("API tokens", "accounts:api_tokens"),
+        ("Users", "accounts:users"),
+        ("Audit", "accounts:audit"),
+        ("Security", "mfa_index"),
     ]
-    staff_nav = [("Partners", "accounts:staff_partners")]
+    staff_nav = [
+        ("Partners", "accounts:staff_partners"),
+        ("Audit", "accounts:audit"),
+        ("Service tokens", "accounts:api_tokens"),
+        ("Security", "mfa_index"),
+    ]
+
+    def ready(self) -> None:
+        from pbxportal.accounts import signals  # noqa: F401  (registers the receivers)

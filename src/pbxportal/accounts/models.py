@@ -35,6 +35,12 @@ class Partner(models.Model):
         related_name="managed_partners",
         limit_choices_to={"staff_role": StaffRole.AREA_MANAGER},
     )
+    # Back office (issue 15): days to pay its invoices (empty: settings.INVOICE_PAYMENT_DAYS) and
+    # the credit the vendor grants it, in the book's currency (empty: none set).
+    payment_terms_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    credit_limit = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    # Set by the partner's admin: every user of the partner must set up TOTP (docs/accounts.md).
+    mfa_required = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     tenant_path = "self"
@@ -121,15 +127,29 @@ class BillingContact(models.Model):
         return f"{self.name} <{self.email}>"
 
 
-class ApiToken(models.Model):
-    """A partner API token: shown once at creation, stored as a SHA-256 digest (R-API-1)."""
+class TokenScope(models.TextChoices):
+    READ = "read", "Read-only"
+    WRITE = "write", "Read-write"
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="api_tokens")
+
+class ApiToken(models.Model):
+    """An API token: shown once at creation, stored as a SHA-256 digest (R-API-1).
+
+    A partner user's token acts as that user within the partner; a staff user's token (no
+    partner, a *service token* for the vendor's integrations) acts with their staff role. A
+    read-only token is refused on every write (403); past ``expires_at`` it no longer authenticates.
+    """
+
+    partner = models.ForeignKey(
+        Partner, null=True, blank=True, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, help_text="The first characters, to recognise a token")
     digest = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=5, choices=TokenScope.choices, default=TokenScope.WRITE)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -138,13 +158,29 @@ class ApiToken(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
 
+    @property
+    def is_service(self) -> bool:
+        return self.partner_id is None
 
-class LoginThrottle(models.Model):
-    """Failed logins per username; a lock-out after settings.LOGIN_MAX_FAILURES."""
 
-    username = models.CharField(max_length=150, unique=True)
-    failures = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
+class Invitation(models.Model):
+    """A partner admin's invitation of a new user: a one-time link mailed to ``email`` (stored as a
+    SHA-256 digest) that sets the password; the new user gets ``role`` (docs/accounts.md)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=PartnerRole.choices)
+    digest = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    tenant_path = "partner"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
 
 
 # A model of this app kept in its own module (legal entities on invoices, R-INV-1).

@@ -1,4 +1,4 @@
-"""Writes of the accounts domain: logins, API tokens, customers and billing contacts."""
+"""Writes of the accounts domain: API tokens, customers and billing contacts."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ import secrets
 from datetime import timedelta
 
 import pycountry
-from django.conf import settings
-from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
-from pbxportal.accounts.models import ApiToken, BillingContact, Customer, LoginThrottle, User
+from pbxportal.accounts import audit
+from pbxportal.accounts.models import ApiToken, BillingContact, Customer, TokenScope, User
 from pbxportal.common.actor import Actor
 from pbxportal.common.errors import ApplicationError, Conflict, Forbidden
 from pbxportal.common.tenancy import get_scoped
@@ -21,82 +19,94 @@ from pbxportal.common.tenancy import get_scoped
 TOKEN_PREFIX = "pbxp_"
 
 
-class LoginRefused(ApplicationError):
-    status = 401
-    code = "login_refused"
-
-
-def login_attempt(*, request: HttpRequest | None, username: str, password: str) -> User:
-    """Authenticate, locking a username out after LOGIN_MAX_FAILURES failures in a row.
-
-    The lock-out is per username, so a guesser cannot try more passwords by changing addresses;
-    a locked account answers the same refusal whatever the password.
-    """
-    now = timezone.now()
-    throttle, _ = LoginThrottle.objects.get_or_create(username=username.lower())
-    if throttle.locked_until and throttle.locked_until > now:
-        minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
-        raise LoginRefused(
-            f"Too many failed logins: this account is locked for about {minutes} more minute(s)."
-        )
-    user = authenticate(request, username=username, password=password)
-    if user is None:
-        throttle.failures += 1
-        if throttle.failures >= settings.LOGIN_MAX_FAILURES:
-            throttle.locked_until = now + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-            throttle.failures = 0
-        throttle.save()
-        raise LoginRefused("Wrong username or password.")
-    throttle.failures = 0
-    throttle.locked_until = None
-    throttle.save()
-    assert isinstance(user, User)
-    return user
-
-
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def api_token_create(*, actor: Actor, name: str) -> tuple[ApiToken, str]:
-    """Create a partner API token; the clear token is returned once and never stored (R-API-1)."""
-    if not actor.is_partner:
-        raise Forbidden("API tokens belong to partner users.")
-    actor.require_partner_role()
+TOKEN_EXPIRY_DAYS = (30, 90, 365)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def api_token_create(
+    *, actor: Actor, name: str, scope: str = TokenScope.WRITE, expires_in_days: int | None = None
+) -> tuple[ApiToken, str]:
+    """Create an API token; the clear token is returned once and never stored (R-API-1).
+
+    A partner admin's token acts within the partner; a staff user's is a service token acting with
+    their staff role. ``scope`` read (refused on writes) or write; ``expires_in_days`` or never."""
+    if actor.is_partner:
+        actor.require_partner_role()
+    elif not actor.is_staff:
+        raise Forbidden("API tokens belong to partner admins and staff.")
     name = name.strip()
     if not name:
-        raise ApplicationError("A token needs a name.", fields={"name": "required"})
+        raise ApplicationError("name: a token needs a name.", fields={"name": "required"})
+    if scope not in TokenScope.values:
+        raise ApplicationError(f"scope: {scope!r} is not read or write.", fields={"scope": "invalid"})
+    if expires_in_days is not None and not 1 <= expires_in_days <= 3660:
+        raise ApplicationError(
+            "expires_in_days: between 1 and 3660 days, or none for no expiry.",
+            fields={"expires_in_days": "invalid"},
+        )
     clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        partner_id=actor.own_partner_id,
+        partner_id=actor.user.partner_id,
         user=actor.user,
         name=name[:100],
         prefix=clear[:12],
         digest=_digest(clear),
+        scope=scope,
+        expires_at=timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    audit.record(
+        actor=actor.user,
+        action="api_token.created",
+        partner_id=token.partner_id,
+        obj=token,
+        name=token.name,
+        scope=scope,
+        expires_at=token.expires_at.isoformat() if token.expires_at else None,
     )
     return token, clear
 
 
 def api_token_revoke(*, actor: Actor, token_id: int) -> ApiToken:
-    actor.require_partner_role()
+    if actor.is_partner:
+        actor.require_partner_role()
     token = get_scoped(ApiToken, actor, pk=token_id)
+    if actor.is_staff and token.user_id != actor.user.pk:
+        actor.require_staff("vendor_admin")  # a service token: its owner or a vendor admin
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        audit.record(
+            actor=actor.user,
+            action="api_token.revoked",
+            partner_id=token.partner_id,
+            obj=token,
+            name=token.name,
+        )
     return token
 
 
-def api_token_authenticate(*, token: str) -> User | None:
+def api_token_authenticate(*, token: str, method: str = "GET") -> User | None:
+    """The user of a valid bearer token (not revoked, not expired, user active), else None.
+    A read-only token on a write is refused with 403 in the error shape."""
     if not token.startswith(TOKEN_PREFIX):
         return None
+    now = timezone.now()
     found = (
         ApiToken.objects.select_related("user")
         .filter(digest=_digest(token), revoked_at__isnull=True, user__is_active=True)
+        .exclude(expires_at__lte=now)
         .first()
     )
     if found is None:
         return None
-    now = timezone.now()
+    if found.scope == TokenScope.READ and method.upper() not in SAFE_METHODS:
+        raise Forbidden(
+            f"This API token is read-only: {method.upper()} needs a read-write token.", code="read_only_token"
+        )
     if found.last_used_at is None or now - found.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
     return found.user

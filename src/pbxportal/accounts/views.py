@@ -1,60 +1,38 @@
-"""Accounts pages: login/logout, the partner dashboard (customers), billing contacts, API tokens,
+"""Accounts pages: login (allauth, portal statuses), the partner dashboard (customers), billing contacts, API tokens,
 and the staff list of partners. Thin: forms validate, services act, selectors read."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from allauth.account import views as allauth_views
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from pbxportal.accounts import selectors, services
-from pbxportal.accounts.forms import ApiTokenForm, BillingContactForm, CustomerForm, LoginForm
+from pbxportal.accounts.adapter import landing_url
+from pbxportal.accounts.forms import ApiTokenForm, BillingContactForm, CustomerForm
 from pbxportal.common.errors import ApplicationError
 from pbxportal.common.views import actor_of, form_error, paginate, portal_view, staff_view
 
 
-def _after_login(request: HttpRequest, user: Any) -> str:
-    wanted = request.POST.get("next") or request.GET.get("next") or ""
-    if wanted and url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}):
-        return wanted
-    return reverse("accounts:staff_partners") if user.staff_role else reverse("accounts:dashboard")
+class PortalLoginView(allauth_views.LoginView):
+    """allauth's login with the portal's statuses: a refused login answers 401, a throttled one 429."""
 
-
-def login_view(request: HttpRequest) -> HttpResponse:
-    form = LoginForm(request.POST or None)
-    error = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.login_attempt(request=request, **form.cleaned_data)
-        except ApplicationError as exc:
-            error = exc.message
-        else:
-            login(request, user)
-            return HttpResponseRedirect(_after_login(request, user))
-    return render(
-        request,
-        "accounts/login.html",
-        {"form": form, "error": error, "next": request.GET.get("next", "")},
-        status=401 if error else 200,
-    )
-
-
-@require_POST
-def logout_view(request: HttpRequest) -> HttpResponse:
-    logout(request)
-    return redirect("accounts:login")
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response = super().form_invalid(form)
+        throttled = form.has_error(NON_FIELD_ERRORS, "too_many_login_attempts")
+        response.status_code = 429 if throttled else 401
+        return response
 
 
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("accounts:login")
-    return HttpResponseRedirect(_after_login(request, request.user))
+    return HttpResponseRedirect(landing_url(request.user))
 
 
 @portal_view
@@ -132,7 +110,12 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     created = None
     if request.method == "POST" and form.is_valid():
         try:
-            _, created = services.api_token_create(actor=actor, name=form.cleaned_data["name"])
+            _, created = services.api_token_create(
+                actor=actor,
+                name=form.cleaned_data["name"],
+                scope=form.cleaned_data["scope"] or "write",
+                expires_in_days=form.cleaned_data["expires_in_days"],
+            )
         except ApplicationError as exc:
             form_error(form, exc)
         else:

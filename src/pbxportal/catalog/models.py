@@ -170,3 +170,20 @@ class NumberRequirement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["country", "number_type"], name="number_requirement_unique")
         ]
+
+
+class PriceChange(models.Model):
+    """The history of a price book item (R-CAT-1): who changed it, when, before and after."""
+
+    price = models.ForeignKey(Price, null=True, on_delete=models.SET_NULL, related_name="changes")
+    book = models.ForeignKey(PriceBook, on_delete=models.CASCADE, related_name="price_changes")
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="price_changes")
+    band_min = models.PositiveIntegerField(null=True, blank=True)
+    before = models.DecimalField(max_digits=18, decimal_places=6)
+    after = models.DecimalField(max_digits=18, decimal_places=6)
+    changed_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]

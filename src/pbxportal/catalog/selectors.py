@@ -26,6 +26,7 @@ class PriceItem:
     pricing_model: str
     amount: Decimal
     currency: str
+    price_id: int | None = None  # the editable row (staff pages); None for destination rates
 
 
 EXPORT_COLUMNS = [
@@ -87,6 +88,7 @@ def price_items(*, book: PriceBook, search: str = "", family: str = "") -> list[
             pricing_model=p.plan.product.pricing_model,
             amount=p.amount,
             currency=book.currency,
+            price_id=p.pk,
         )
         for p in prices
     ]

@@ -3,14 +3,15 @@ staff see and export any book."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 
-from pbxportal.catalog import selectors
+from pbxportal.catalog import price_edits, selectors
 from pbxportal.catalog.api import export_response
-from pbxportal.catalog.models import Family, PriceBook
-from pbxportal.common.errors import NotFound
+from pbxportal.catalog.models import Family, Price, PriceBook
+from pbxportal.common.errors import ApplicationError, NotFound
 from pbxportal.common.views import actor_of, paginate, portal_view, staff_view
 
 
@@ -54,3 +55,39 @@ def staff_price_books(request: HttpRequest) -> HttpResponse:
 def staff_price_book(request: HttpRequest, book_code: str) -> HttpResponse:
     book = selectors.price_book_get(actor=actor_of(request), code=book_code)
     return _book_page(request, book, {"staff": True})
+
+
+@staff_view
+def staff_price_edit(request: HttpRequest, price_id: int) -> HttpResponse:
+    """One price book item: its amount (vendor admins edit, R-CAT-1) and its history."""
+    price = Price.objects.select_related("book", "plan__product").filter(pk=price_id).first()
+    if price is None:
+        raise NotFound("No such price.")
+    error = None
+    if request.method == "POST":
+        try:
+            price_edits.price_update(
+                actor=actor_of(request),
+                price_id=price.pk,
+                amount=request.POST.get("amount", ""),
+                reason=request.POST.get("reason", ""),
+            )
+        except ApplicationError as exc:
+            if exc.status == 403:
+                raise
+            error = exc
+        else:
+            messages.success(request, f"Price of {price.plan.code} saved.")
+            return redirect("catalog:staff_price_edit", price_id=price.pk)
+    return render(
+        request,
+        "catalog/price_edit.html",
+        {
+            "price": price,
+            "history": price_edits.price_history(price=price),
+            "error": error,
+            "value": request.POST.get("amount", price.amount) if error else price.amount,
+            "can_edit": actor_of(request).staff_role == "vendor_admin",
+        },
+        status=error.status if error else 200,
+    )

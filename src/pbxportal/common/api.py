@@ -25,12 +25,15 @@ from pbxportal.common.errors import ApplicationError, error_body
 class TokenAuth(HttpBearer):
     """Partner integrations: ``Authorization: Bearer <token>``, tokens stored hashed."""
 
-    openapi_description = "A partner API token created in the portal (API tokens page)."
+    openapi_description = (
+        "An API token created in the portal (API tokens page): a partner user's, or a staff service "
+        "token; read-only tokens are refused on writes (403 read_only_token)."
+    )
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         from pbxportal.accounts.services import api_token_authenticate
 
-        user = api_token_authenticate(token=token)
+        user = api_token_authenticate(token=token, method=request.method or "GET")
         if user is None:
             return None
         request.actor = Actor(user=user, via_token=True)  # type: ignore[attr-defined]

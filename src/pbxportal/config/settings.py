@@ -53,6 +53,11 @@ INSTALLED_APPS = [
     "pbxportal.hardware",
     "pbxportal.voice",
     "pbxportal.agent",
+    # Sign-in, password reset/change, email addresses and MFA (docs/accounts.md). After the portal's
+    # apps, so accounts/templates/allauth/... (the portal's look) override allauth's templates.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
 ]
 
 MIDDLEWARE = [
@@ -66,7 +71,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff (STAFF_MFA_REQUIRED) and users of a partner that requires it set up TOTP first.
+    "pbxportal.accounts.middleware.MfaRequiredMiddleware",
     # From the read-only overdue stage a partner can only pay (R-INV-5); before idempotency, so a
     # refusal is not stored as the answer of a key.
     "pbxportal.overdue.middleware.OverdueMiddleware",
@@ -118,9 +126,48 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
-# Lock-out after repeated failed logins (per username), see accounts.services.login_attempt.
-LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
-LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+
+# django-allauth (docs/accounts.md): login by username, no public sign-up (partner admins invite
+# users; the invitation link proves the address), password reset by a one-time link.
+ACCOUNT_ADAPTER = "pbxportal.accounts.adapter.PortalAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_REDIRECT_URL = "/login/"
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{os.environ.get('VENDOR_NAME', 'Demo PBX Vendor')}] "
+# Failed logins (replaces the hand-written lock-out): LOGIN_FAILED_RATE_LIMIT attempts per
+# username (key) and per client address (ip), allauth's "amount/period/per" syntax. An attempt
+# takes a slot *before* the password is checked (under a cache lock), a success gives it back:
+# with 30 concurrent wrong passwords at most the key's amount are evaluated.
+LOGIN_FAILED_RATE_LIMIT = os.environ.get("LOGIN_FAILED_RATE_LIMIT", "20/m/ip,5/15m/key")
+ACCOUNT_RATE_LIMITS = {"login_failed": LOGIN_FAILED_RATE_LIMIT}
+# Client address for the per-ip limits: REMOTE_ADDR unless behind a proxy that sets the header
+# (then name it here, e.g. X-Forwarded-For with the number of trusted proxies).
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = os.environ.get("TRUSTED_CLIENT_IP_HEADER") or None
+
+# MFA: TOTP with recovery codes. Staff must set it up (STAFF_MFA_REQUIRED); a partner's admin can
+# require it for the partner's users (Partner.mfa_required).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = os.environ.get("VENDOR_NAME", "Demo PBX Vendor")
+STAFF_MFA_REQUIRED = os.environ.get("STAFF_MFA_REQUIRED", "1") == "1"
+
+# The cache holds the rate-limit counters, so it must be shared by every web process:
+# CACHE_URL=redis://host:6379/1 (Redis), or by default a table in the database.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+elif CACHE_URL == "locmem://":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif CACHE_URL in ("", "db://"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "pbxportal_cache"}
+    }
+else:
+    raise ImproperlyConfigured(f"CACHE_URL: {CACHE_URL!r} is not redis://..., db:// or locmem://")
 
 LANGUAGE_CODE = "en"
 USE_I18N = False

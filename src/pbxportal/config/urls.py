@@ -35,5 +35,9 @@ def _api_not_found(request: HttpRequest) -> JsonResponse:
     return JsonResponse(error_body("not_found", f"No API route at {request.path}."), status=404)
 
 
+# django-allauth: password reset/change, email addresses, MFA (/2fa/); /login/ and /logout/ are
+# matched first by accounts/urls.py (the same views, the portal's statuses).
+urlpatterns.append(path("", include("allauth.urls")))
+
 # Last, so it only catches what neither the API nor an app's pages matched.
 urlpatterns.append(re_path(r"^api/", _api_not_found))

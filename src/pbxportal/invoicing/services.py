@@ -57,7 +57,10 @@ def _check_lines(lines: Sequence[LineDraft], currency: str) -> None:
             raise ApplicationError(f"Line amount {line.amount} is not rounded to the currency (R-CAT-6).")
 
 
-def _payment_days() -> int:
+def _payment_days(partner: Partner | None = None) -> int:
+    """The partner's payment terms (back office, issue 15), else INVOICE_PAYMENT_DAYS."""
+    if partner is not None and partner.payment_terms_days:
+        return int(partner.payment_terms_days)
     return int(getattr(settings, "INVOICE_PAYMENT_DAYS", 30))
 
 
@@ -121,7 +124,7 @@ def invoice_issue(
                 invoice.due_on = issued_on
             else:
                 invoice.status = InvoiceStatus.DUE
-                invoice.due_on = issued_on + timedelta(days=_payment_days())
+                invoice.due_on = issued_on + timedelta(days=_payment_days(partner))
             invoice.save()
             # Credits that count (invoicing/credits.py): a credit note settles what it credits; a
             # new invoice takes the account credit there is.
@@ -261,7 +264,6 @@ def invoices_issue_batch(*, drafts: Sequence[InvoiceDraft], issued_on: date) -> 
         c.partner_id: c for c in BillingContact.objects.filter(partner_id__in=partner_ids, is_default=True)
     }
     numbers = _next_numbers(InvoiceKind.INVOICE, issued_on.year, len(drafts))
-    due_on = issued_on + timedelta(days=_payment_days())
     entities = {e.partner_id: e for e in PartnerLegalEntity.objects.filter(partner_id__in=partner_ids)}
     seller = vendor_legal_entity().snapshot()
     invoices = []
@@ -290,7 +292,7 @@ def invoices_issue_batch(*, drafts: Sequence[InvoiceDraft], issued_on: date) -> 
                 sequence=sequence,
                 number=_number(InvoiceKind.INVOICE, issued_on.year, sequence),
                 issued_on=issued_on,
-                due_on=due_on,
+                due_on=issued_on + timedelta(days=_payment_days(draft.partner)),
                 status=InvoiceStatus.DUE,
                 seller=seller,
                 buyer=buyer,

@@ -22,7 +22,15 @@ from pbxportal.common.timeutil import vendor_today
 from pbxportal.overdue.policy import ensure_allowed, partner_state
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-READ_ONLY_ALLOWED = ("/login/", "/logout/", "/payments/", "/api/v1/payments/")
+READ_ONLY_ALLOWED = (
+    "/login/",
+    "/logout/",
+    "/2fa/",
+    "/reauthenticate/",
+    "/password/",
+    "/payments/",
+    "/api/v1/payments/",
+)
 BALANCE_URL = "payments:balance"
 SESSION_KEY = "overdue_checked_for"
 
