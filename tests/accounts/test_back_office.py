@@ -119,9 +119,8 @@ def test_only_vendor_admins_change_partners(
 
 
 def test_payment_terms_set_the_due_date_of_the_partners_invoices(db: Any) -> None:
-    from pbxportal.pbx.billrun import billrun_day
-
     from pbxportal.invoicing.models import Invoice
+    from pbxportal.pbx.billrun import billrun_day
     from tests.pbx.billrun_helpers import RENEWAL_DAY, renewing_world
 
     world = renewing_world(1)
