@@ -7,8 +7,9 @@ Views are thin: they call the same services and selectors as the pages and the C
 
 from __future__ import annotations
 
-import csv
+import gzip
 import io
+import json
 from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
@@ -21,9 +22,7 @@ from ninja.files import UploadedFile
 from pbxportal.common.api import actor_of
 from pbxportal.common.errors import ApplicationError
 from pbxportal.common.timeutil import vendor_today
-from pbxportal.core.rating import read_portal_csv
-from pbxportal.core.rating.cdr import PORTAL_COLUMNS
-from pbxportal.voice import selectors, services
+from pbxportal.voice import pipeline, selectors, services
 from pbxportal.voice.models import BundleSwitchTicket, NumberOrder
 
 API_PREFIX = ""
@@ -34,55 +33,85 @@ partner = Router(tags=["voice"])
 # --- Call records and usage ---------------------------------------------------------------------
 
 
-class CdrIn(Schema):
-    """One record in the portal CSV schema (``PORTAL_COLUMNS``); the PBX is the one in the path."""
-
-    call_id: str
-    start: str
-    caller: str = ""
-    callee: str
-    billsec: int
-    kind: str = "voice"
+MAX_BATCH = 10_000
+MAX_BODY_BYTES = 32 * 1024 * 1024
 
 
 class LineError(Schema):
     line: int
+    kind: str = "line"
     reason: str
 
 
 class ImportOut(Schema):
+    job: int
+    rows: int
     accepted: int
     duplicates: int
+    not_answered: int
+    skipped_inbound: int
+    skipped_internal: int
+    skipped_feature: int
+    bad_lines: int
+    rated: int
+    free: int
+    charged: int
+    rating_errors: dict[str, int]
     errors: list[LineError]
     months_rated: int
 
 
-@partner.post("/pbxs/{pbx_id}/cdrs", response=ImportOut, summary="Import a batch of call records")
-def cdrs_import(request: HttpRequest, pbx_id: int, records: list[CdrIn]) -> dict[str, Any]:
-    """Records of one PBX, rated at once for their months (R-VT-8): ``accepted`` new records,
-    ``duplicates`` already stored (never charged twice) and ``errors`` with the 1-based position
-    of each bad record in the list and the reason; the good ones are kept."""
+def _records_of(request: HttpRequest) -> list[Any]:
+    """The JSON list of records of the body, gzip or not; one error shape for every refusal."""
+    body = request.body
+    if request.headers.get("Content-Encoding", "").lower() == "gzip":
+        try:
+            body = gzip.GzipFile(fileobj=io.BytesIO(body)).read(MAX_BODY_BYTES + 1)
+        except (OSError, EOFError) as exc:
+            raise ApplicationError(f"body: not gzip ({exc}).", fields={"body": "gzip"}) from None
+        if len(body) > MAX_BODY_BYTES:
+            raise ApplicationError(
+                f"body: more than {MAX_BODY_BYTES} bytes uncompressed.",
+                fields={"body": "size"},
+                status=413,
+                code="too_large",
+            )
+    try:
+        records = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApplicationError(f"body: not JSON ({exc}).", fields={"body": "json"}) from None
+    if isinstance(records, dict) and isinstance(records.get("records"), list):
+        records = records["records"]
+    if not isinstance(records, list):
+        raise ApplicationError("body: a JSON list of records.", fields={"body": "list"})
+    if len(records) > MAX_BATCH:
+        raise ApplicationError(
+            f"records: {len(records)} in one batch; at most {MAX_BATCH}.",
+            fields={"records": f"at most {MAX_BATCH}"},
+            code="too_large",
+            status=413,
+        )
+    return records
+
+
+@partner.post(
+    "/pbxs/{pbx_id}/cdrs",
+    response=ImportOut,
+    summary="Import a batch of call records",
+    openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "array"}}}}},
+)
+def cdrs_import(request: HttpRequest, pbx_id: int) -> dict[str, Any]:
+    """Up to 10,000 records of one PBX in the portal CSV fields (``call_id``, ``start`` ISO 8601
+    with offset, ``caller``, ``callee``, ``billsec``, ``kind`` voice/sms, optional ``direction``),
+    a JSON list, gzip bodies accepted (``Content-Encoding: gzip``). Each record is validated on its
+    own: a wrong type or a missing field is an error of that record (1-based ``line``), the good
+    ones are kept, stored and rated through the same durable import job as a file (R-VT-8)."""
     actor = actor_of(request)
     actor.require_partner_role("technician")
     pbx = selectors.pbx_for_usage(actor=actor, pbx_id=pbx_id)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(PORTAL_COLUMNS)
-    for record in records:
-        writer.writerow(
-            [
-                record.call_id,
-                pbx.serial,
-                record.start,
-                record.caller,
-                record.callee,
-                record.billsec,
-                record.kind,
-            ]
-        )
-    # The header is line 1 of the CSV: record n of the list is line n + 1.
-    items = ((line_no - 1, item) for line_no, item in read_portal_csv(buffer.getvalue().splitlines()))
-    return services.cdr_import(items=items, pbx=pbx).as_dict()
+    records = _records_of(request)
+    result = pipeline.import_records(records, pbx=pbx)
+    return selectors.import_job_dict(result.job, months=len(result.months))
 
 
 class UsageLineOut(Schema):

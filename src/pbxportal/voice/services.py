@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -24,22 +23,17 @@ from pbxportal.common.tenancy import get_scoped
 from pbxportal.common.timeutil import day_start, vendor_today
 from pbxportal.core.rating import (
     AllowancePool,
-    Call,
     InvalidNumber,
     UnknownDestination,
-    calls_to_batch,
     normalise,
-    rate_batch,
 )
-from pbxportal.core.rating.cdr import CdrItem
 from pbxportal.invoicing.lines import LineDraft
 from pbxportal.invoicing.models import Invoice, InvoiceLine, LineKind
 from pbxportal.invoicing.services import credit_note_issue, invoice_issue
-from pbxportal.ops import metrics
 from pbxportal.overdue.policy import licence_status
 from pbxportal.pbx.models import Pbx, PbxStatus, QuantityChange, SubscriptionStatus
 from pbxportal.pbx.services import service_order
-from pbxportal.voice import partitions, selectors
+from pbxportal.voice import pipeline, selectors
 from pbxportal.voice.checks import require_bundle_dids
 from pbxportal.voice.models import (
     BundleSwitchStatus,
@@ -55,7 +49,6 @@ from pbxportal.voice.rating import (
     MAX_CALL_SECONDS,
     bundle_of,
     bundle_subscription,
-    month_rating,
     month_start,
     next_month,
     pool_events,
@@ -69,195 +62,11 @@ IDENTITY_MAX = 80
 # --- Call records: import and rating (R-VT-2..8) -----------------------------------------------
 
 
-@dataclass
-class ImportReport:
-    """What an import did: records accepted, duplicates (already there, R-VT-8) and bad lines."""
-
-    accepted: int = 0
-    duplicates: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
-    months: set[tuple[int, date]] = field(default_factory=set)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "accepted": self.accepted,
-            "duplicates": self.duplicates,
-            "errors": [{"line": line, "reason": reason} for line, reason in self.errors],
-            "months_rated": len(self.months),
-        }
-
-
-def cdr_import(
-    *,
-    items: Iterable[CdrItem],
-    pbx: Pbx | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> ImportReport:
-    """Store call records and rate the PBX-months they fall in (R-VT-8).
-
-    Every bad line is reported with its number and reason while the good ones are kept. A record
-    already stored for its PBX (same identity) is a duplicate and charges nothing again. The
-    months touched are re-rated from all their records, so late records keep the pool consumed
-    in call start order (R-VT-2).
-    """
-    report = ImportReport()
-    serials: dict[str, Pbx | None] = {pbx.serial: pbx} if pbx else {}
-    pending: list[CallRecord] = []
-    for line_no, item in items:
-        if progress is not None:
-            progress(line_no)
-        if isinstance(item, str):
-            report.errors.append((line_no, item))
-            continue
-        target = _pbx_of(item, pbx, serials)
-        if isinstance(target, str):
-            report.errors.append((line_no, target))
-            continue
-        if len(item.call_id) > IDENTITY_MAX:
-            report.errors.append((line_no, f"unique id longer than {IDENTITY_MAX} characters"))
-            continue
-        pending.append(
-            CallRecord(
-                pbx=target,
-                month=month_start(item.start),
-                identity=item.call_id,
-                start=item.start,
-                caller=item.caller[:80],
-                callee=item.callee[:80],
-                billsec=item.billsec,
-                kind=item.kind,
-            )
-        )
-        if len(pending) >= IMPORT_CHUNK:
-            _store(pending, report)
-            pending = []
-    if pending:
-        _store(pending, report)
-    for pbx_id, month in sorted(report.months):
-        usage_month_rate(pbx_id=pbx_id, month=month)
-    return report
-
-
-def _pbx_of(call: Call, given: Pbx | None, serials: dict[str, Pbx | None]) -> Pbx | str:
-    if given is not None and call.pbx != given.serial:
-        return f"the record is for PBX {call.pbx!r}, not {given.serial}"
-    if call.pbx not in serials:
-        serials[call.pbx] = Pbx.objects.select_related("partner").filter(serial=call.pbx).first()
-    found = serials[call.pbx]
-    return found if found is not None else f"unknown PBX serial {call.pbx!r}"
-
-
-def _store(records: list[CallRecord], report: ImportReport) -> None:
-    unique: dict[tuple[int, date, str], CallRecord] = {}
-    for record in records:
-        key = (record.pbx_id, record.month, record.identity)
-        if key in unique:
-            report.duplicates += 1
-        else:
-            unique[key] = record
-    existing: set[tuple[int, date, str]] = set()
-    by_pbx: dict[int, list[str]] = defaultdict(list)
-    for pbx_id, _, identity in unique:
-        by_pbx[pbx_id].append(identity)
-    for pbx_id, identities in by_pbx.items():
-        existing |= set(
-            CallRecord.objects.filter(pbx_id=pbx_id, identity__in=identities).values_list(
-                "pbx_id", "month", "identity"
-            )
-        )
-    new = [record for key, record in unique.items() if key not in existing]
-    report.duplicates += len(unique) - len(new)
-    metrics.RATING_CALLS.labels(outcome="duplicate").inc(len(records) - len(new))
-    partitions.ensure_months({record.month for record in new})
-    with transaction.atomic():
-        # ignore_conflicts: a concurrent import of the same records loses nothing and doubles nothing.
-        CallRecord.objects.bulk_create(new, ignore_conflicts=True)
-    report.accepted += len(new)
-    report.months |= {(record.pbx_id, record.month) for record in new}
-
-
 def usage_month_rate(*, pbx_id: int, month: date, fresh_rates: bool = False) -> UsageMonth:
-    """Rate a PBX-month from all its records, deterministically (R-VT-2..7).
-
-    The vectorised core rates the month in call start order; each record gets its area, billed
-    and free seconds, amount (6 decimals) and capped flag, or its error reason (an unknown
-    destination is an error, never a zero, R-VT-7). The month's allowance and amount are kept in
-    ``UsageMonth`` for the usage page and the live authorisation.
-    """
-    started = time.perf_counter()
-    pbx = Pbx.objects.select_related("partner__price_book", "customer").get(pk=pbx_id)
-    rating = month_rating(pbx, month, fresh_rates=fresh_rates)
-    records = list(CallRecord.objects.filter(pbx_id=pbx_id, month=month).order_by("id"))
-    key = str(pbx_id)
-    calls = [
-        Call(
-            call_id=record.identity,
-            pbx=key,
-            start=record.start,
-            caller=record.caller,
-            callee=record.callee,
-            billsec=record.billsec,
-            kind="sms" if record.kind == "sms" else "voice",
-        )
-        for record in records
-    ]
-    contexts = {key: rating.context} if rating.context is not None else {}
-    batch = rate_batch(calls_to_batch(calls), contexts=contexts, table=rating.table, terms=rating.terms)
-    now = timezone.now()
-    region = rating.context.region if rating.context else "IT"
-    amount = Decimal(0)
-    errors = 0
-    for record, rated in zip(records, batch.to_rated_calls(), strict=True):
-        record.area = rated.area or ""
-        record.billed_seconds = rated.billed_seconds
-        record.free_seconds = rated.free_seconds
-        record.charged_units = rated.charged_units
-        record.amount = rated.amount
-        record.capped = rated.capped
-        record.error = ""
-        if rated.error is not None:
-            errors += 1
-            record.error = (
-                rated.error
-                if rating.context is not None
-                else "the PBX has no voice trunk (CLASSOUND) this month"
-            )[:200]
-        record.callee_e164 = _e164(record.callee, region) if rated.error is None else ""
-        record.rated_at = now
-        amount += rated.amount
-    with transaction.atomic():
-        CallRecord.objects.bulk_update(
-            records,
-            [
-                "area",
-                "billed_seconds",
-                "free_seconds",
-                "charged_units",
-                "amount",
-                "capped",
-                "error",
-                "callee_e164",
-                "rated_at",
-            ],
-            batch_size=2000,
-        )
-        period = f"{month.year:04d}-{month.month:02d}"
-        allowance = batch.allowances.get((key, period))
-        usage, _ = UsageMonth.objects.select_for_update().get_or_create(pbx_id=pbx_id, month=month)
-        usage.bundle = rating.context.bundle if rating.context else ""
-        usage.allowance_seconds = allowance.seconds_total if allowance else 0
-        usage.allowance_used = allowance.seconds_used if allowance else 0
-        usage.sms_total = allowance.sms_total if allowance else 0
-        usage.sms_used = allowance.sms_used if allowance else 0
-        usage.calls = len(records)
-        usage.errors = errors
-        usage.amount = amount
-        usage.rated_at = now
-        usage.save()
-    metrics.RATING_CALLS.labels(outcome="rated").inc(len(records) - errors)
-    metrics.RATING_CALLS.labels(outcome="error").inc(errors)
-    metrics.RATING_SECONDS.inc(time.perf_counter() - started)
-    return usage
+    """Rate a PBX-month from all its records, deterministically (R-VT-2..7): the usage pipeline's
+    bulk rating (``voice.pipeline.month_rate``, full), e.g. after a price correction."""
+    pipeline.month_rate(pbx_id, month, full=True, fresh_rates=fresh_rates)
+    return UsageMonth.objects.get(pbx_id=pbx_id, month=month)
 
 
 def _e164(number: str, region: str) -> str:
@@ -328,6 +137,10 @@ def _next(month: date) -> date:
 def usage_invoice_issue(*, pbx_id: int, month: date, today: date) -> Invoice | None:
     """Invoice a PBX's usage of a month once (R-VT-2..4): source key ``usage:{pbx}:{YYYY-MM}`` and a
     charge key per line make it idempotent (R-INV-2). A month that costs nothing has no invoice."""
+    if pipeline.month_pending(pbx_id, month):
+        pipeline.month_rate(pbx_id, month)  # a killed import's records are rated first (R-INV-2)
+        if pipeline.month_pending(pbx_id, month):
+            return None  # never invoice a month with unrated records (R-INV-2)
     usage = UsageMonth.objects.filter(pbx_id=pbx_id, month=month).first()
     if usage is None or usage.invoice_id is not None:
         return None
@@ -352,6 +165,7 @@ def usage_invoices_due(*, day: date) -> int:
     if day.day != 1:
         return 0
     previous = date(day.year - (day.month == 1), (day.month - 2) % 12 + 1, 1)
+    pipeline.finish_pending(month=previous)  # R-INV-2: rate what a killed import left unrated
     pbx_ids = UsageMonth.objects.filter(month=previous, invoice__isnull=True).values_list("pbx_id", flat=True)
     return sum(
         usage_invoice_issue(pbx_id=pbx_id, month=previous, today=day) is not None for pbx_id in pbx_ids
