@@ -76,13 +76,51 @@ IDENTITY_MAX = 80
 KILL_ENV = "PBXPORTAL_IMPORT_KILL_AT"  # test hook: storing | rating | writeback
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The "Master.csv" mapping of Asterisk's sample cdr_custom.conf (clid first, 19 columns).
+CDR_CUSTOM_COLUMNS = (
+    "clid",
+    "src",
+    "dst",
+    "dcontext",
+    "channel",
+    "dstchannel",
+    "lastapp",
+    "lastdata",
+    "start",
+    "answer",
+    "end",
+    "duration",
+    "billsec",
+    "disposition",
+    "amaflags",
+    "accountcode",
+    "uniqueid",
+    "userfield",
+    "sequence",
+)
 _INTEGER_CHARS = frozenset("0123456789")
 
 
+_kill_hits: Counter[str] = Counter()
+
+
 def _kill_point(name: str) -> None:
-    """Crash-safety tests: SIGKILL this process at ``name`` when ``PBXPORTAL_IMPORT_KILL_AT`` says so."""
-    if os.environ.get(KILL_ENV) == name:
+    """Crash-safety tests: SIGKILL this process the n-th time it reaches ``name`` when
+    ``PBXPORTAL_IMPORT_KILL_AT=name[:n]`` (storing, rating or writeback) says so."""
+    spec = os.environ.get(KILL_ENV)
+    if not spec:
+        return
+    point, _, nth = spec.partition(":")
+    if point != name:
+        return
+    _kill_hits[name] += 1
+    if _kill_hits[name] >= int(nth or 1):
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _size(name: str, default: int) -> int:
+    """Chunk sizes: ``PBXPORTAL_IMPORT_CHUNK_LINES`` / ``PBXPORTAL_RATE_CHUNK`` override the defaults."""
+    return max(int(os.environ.get(name, default)), 1)
 
 
 # --- Reading: lines to records, skips and bad lines ---------------------------------------------
@@ -233,7 +271,10 @@ class Reader:
         chunk.add(line_no, identity, pbx, start, caller, callee, billsec, "voice")
 
     def _asterisk(self, line_no: int, fields: list[str], chunk: Chunk) -> None:
-        names = asterisk_columns(len(fields), fields[16] if len(fields) in (17, 20) else None)
+        if len(fields) == len(CDR_CUSTOM_COLUMNS) and self.times(fields[8]) is not None:
+            names: tuple[str, ...] | None = CDR_CUSTOM_COLUMNS
+        else:
+            names = asterisk_columns(len(fields), fields[16] if len(fields) in (17, 20) else None)
         if names is None:
             chunk.bad.append((line_no, f"expected 16 to 21 Asterisk cdr_csv columns, got {len(fields)}"))
             return
@@ -628,9 +669,7 @@ def _state_before(usage: UsageMonth, before: datetime | None) -> None:
     usage.calls, usage.errors = int(calls), int(errors)
     usage.amount = Decimal(str(amount))
     usage.allowance_used, usage.sms_used = int(used), int(sms)
-    if isinstance(last, str):  # SQLite
-        last = datetime.fromisoformat(last)
-    usage.rated_through = last
+    usage.rated_through = _as_utc(last) if last is not None else None
 
 
 _FETCH = (
@@ -674,7 +713,7 @@ def _as_utc(value: Any) -> datetime:
 
 
 def month_rate(
-    pbx_id: int, month: date, *, full: bool = False, fresh_rates: bool = False, chunk: int = RATE_CHUNK
+    pbx_id: int, month: date, *, full: bool = False, fresh_rates: bool = False, chunk: int | None = None
 ) -> MonthRated:
     """Rate a PBX-month's pending records incrementally (R-VT-2..7); ``full`` rates it all again.
 
@@ -682,6 +721,7 @@ def month_rate(
     the state through the chunk's last start and the jobs' counts commit together.
     """
     result = MonthRated(pbx_id=pbx_id, month=month)
+    chunk = chunk or _size("PBXPORTAL_RATE_CHUNK", RATE_CHUNK)
     pbx = Pbx.objects.select_related("partner__price_book", "customer").get(pk=pbx_id)
     rating = month_rating(pbx, month, fresh_rates=fresh_rates)
     first = True
@@ -981,7 +1021,7 @@ def import_file(
         )
     pbxs = _Pbxs(pbx)
     touched: set[tuple[int, date]] = set()
-    for lines in _chunked(numbered_lines(path), CHUNK_LINES):
+    for lines in _chunked(numbered_lines(path), _size("PBXPORTAL_IMPORT_CHUNK_LINES", CHUNK_LINES)):
         chunk = reader.feed(lines)
         touched |= store_chunk(job, chunk, pbxs, resuming=resuming)
         if progress is not None:

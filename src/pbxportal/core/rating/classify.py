@@ -77,10 +77,8 @@ DEFAULT_RULES: dict[str, ClassifyRules] = {
     "asterisk": ClassifyRules(
         inbound_contexts=(
             r"from-(trunk|pstn|external|did|provider|sip-external|zaptel|dahdi)",
-            r"incoming",
-            r"inbound",
+            r".*(pstn|incoming|inbound)",
             r"ext-did",
-            r"from-did-direct",
         ),
         internal_contexts=(r"ext-local", r"from-internal-xfer", r"ext-group", r"ext-queues"),
         trunk_channels=(r"(SIP|PJSIP|IAX2)/(trunk|provider|pstn|gw|gateway|voip|sipgate|itsp)",),
