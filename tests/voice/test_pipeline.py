@@ -354,3 +354,60 @@ def test_a_gzip_batch_is_accepted_and_more_than_10000_records_is_413(world: Voic
     refused = _post(client, pbx, too_many, content_encoding="gzip")
     assert refused.status_code == 413
     assert refused.json()["error"]["fields"] == {"records": "at most 10000"}
+
+
+# --- Portal: upload, job page, downloads ------------------------------------------------------------
+
+
+def test_a_partner_uploads_a_file_follows_the_job_and_downloads_the_calls(
+    world: VoiceWorld, tmp_path: Path
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    pbx = world.trunk_pbx(start=date(2025, 2, 3))
+    client = Client()
+    client.force_login(world.user)
+    path = portal_csv(
+        tmp_path / "m.csv",
+        [("u1", pbx.serial, at(2), AU_FIXED, 60, "voice"), ("u2", pbx.serial, at(3), UNKNOWN, 60, "voice")],
+    )
+    # when the partner uploads it on the PBX's page
+    with open(path, "rb") as handle:
+        response = client.post(f"/voice/pbxs/{pbx.pk}/cdrs/", {"file": handle, "format": "csv"})
+    job = ImportJob.objects.get(pbx=pbx)
+    assert response.status_code == 302 and response["Location"] == f"/voice/imports/{job.pk}/"
+    # then the job page shows its counts and the rating error with its line
+    page = client.get(f"/voice/imports/{job.pk}/").content.decode()
+    assert "Rows read</th><td>2</td>" in page and "unknown destination" in page
+    # and the API gives the job and all its problems as CSV
+    assert client.get(f"/api/v1/voice/imports/{job.pk}").json()["errors"][0]["line"] == 3
+    problems = b"".join(client.get(f"/api/v1/voice/imports/{job.pk}/problems.csv").streaming_content)
+    assert problems.decode().splitlines()[1].startswith("3,rating,")
+    # and the month's calls download as CSV and XLSX (streamed) from the page and the API
+    calls = client.get(f"/voice/pbxs/{pbx.pk}/usage/calls/?month=2025-03&format=csv")
+    rows = b"".join(calls.streaming_content).decode().splitlines()
+    assert rows[0].startswith("start,caller,callee") and len(rows) == 3 and "0.060000" in rows[1]
+    xlsx = client.get(f"/api/v1/voice/pbxs/{pbx.pk}/usage/calls?month=2025-03&format=xlsx")
+    sheet = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
+    assert sheet is not None and sheet.max_row == 3
+
+
+def test_another_partner_cannot_see_a_job(world: VoiceWorld, tmp_path: Path) -> None:
+    from pbxportal.accounts.models import Partner, PartnerRole, User
+
+    pbx = world.trunk_pbx(start=date(2025, 2, 3))
+    job = pipeline.import_file(
+        portal_csv(tmp_path / "m.csv", [("u1", pbx.serial, at(2), AU_FIXED, 60, "voice")]),
+        cdr_format="csv",
+        pbx=pbx,
+    ).job
+    other = Partner.objects.create(name="Other", code="other", country="IT", price_book=world.book)
+    intruder = User.objects.create_user(
+        "intruder", password="x-intruder-x", partner=other, partner_role=PartnerRole.ADMIN
+    )
+    client = Client()
+    client.force_login(intruder)
+    assert client.get(f"/api/v1/voice/imports/{job.pk}").status_code == 404
+    assert client.get(f"/voice/imports/{job.pk}/").status_code == 404

@@ -7,15 +7,17 @@ Views are thin: they call the same services and selectors as the pages and the C
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
@@ -165,6 +167,77 @@ def usage(request: HttpRequest, pbx_id: int, month: str | None = None) -> dict[s
         "errors": row.errors if row else 0,
         "lines": [asdict(line) for line in selectors.usage_lines(pbx=pbx, month=first)],
     }
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_stream(rows: Iterator[list[Any]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    for row in rows:
+        yield writer.writerow(row)
+
+
+def xlsx_stream(rows: Iterator[list[Any]], title: str) -> Iterator[bytes]:
+    """An XLSX workbook written row by row (openpyxl write-only mode), then sent in blocks."""
+    import tempfile
+
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    for row in rows:
+        sheet.append([str(value) if isinstance(value, Decimal) else value for value in row])
+    with tempfile.TemporaryFile() as handle:
+        workbook.save(handle)
+        handle.seek(0)
+        yield from iter(lambda: handle.read(1 << 16), b"")
+
+
+def calls_download(pbx: Any, first: date, fmt: str) -> StreamingHttpResponse:
+    """The month's rated calls as CSV or XLSX, streamed (issue 12: partners rebill their customers)."""
+    label = f"{first.year:04d}-{first.month:02d}"
+    name = f"calls-{pbx.serial}-{label}"
+    rows = selectors.rated_call_rows(pbx=pbx, month=first)
+    if fmt == "xlsx":
+        response = StreamingHttpResponse(
+            xlsx_stream(rows, label),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return response
+    if fmt != "csv":
+        raise ApplicationError("format: csv or xlsx.", fields={"format": "csv or xlsx"})
+    response = StreamingHttpResponse(csv_stream(rows), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+@partner.get("/pbxs/{pbx_id}/usage/calls", summary="A PBX-month's rated calls as CSV or XLSX (streamed)")
+def usage_calls(request: HttpRequest, pbx_id: int, month: str | None = None, format: str = "csv") -> Any:
+    """Every call of the month with its rating (area, billed and free seconds, amount, error)."""
+    pbx = selectors.pbx_for_usage(actor=actor_of(request), pbx_id=pbx_id)
+    return calls_download(pbx, _month(month), format)
+
+
+@partner.get("/imports/{job_id}", summary="An import job: its counts and every error")
+def import_job(request: HttpRequest, job_id: int) -> dict[str, Any]:
+    """Rows read = stored + duplicates + not answered + skipped + bad lines; rating results; all
+    problems with their line numbers (R-VT-8)."""
+    job = selectors.import_job_for(actor=actor_of(request), job_id=job_id)
+    return selectors.import_job_dict(job)
+
+
+@partner.get("/imports/{job_id}/problems.csv", summary="Every bad line and rating error of a job, as CSV")
+def import_problems(request: HttpRequest, job_id: int) -> StreamingHttpResponse:
+    job = selectors.import_job_for(actor=actor_of(request), job_id=job_id)
+    response = StreamingHttpResponse(
+        csv_stream(selectors.import_problems_csv_rows(job)), content_type="text/csv"
+    )
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-problems.csv"'
+    return response
 
 
 # --- Numbers (R-VT-10) ----------------------------------------------------------------------------

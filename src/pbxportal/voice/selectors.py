@@ -178,3 +178,36 @@ def import_job_dict(
         ],
         "months_rated": months if months is not None else 0,
     }
+
+
+def import_job_for(*, actor: Actor, job_id: int) -> Any:
+    """An import job the actor may read (its partner's, or any for staff), else NotFound (R-TEN-1)."""
+    from pbxportal.voice.models import ImportJob
+
+    return get_scoped(ImportJob.objects.all(), actor, pk=job_id)
+
+
+CALL_COLUMNS = (
+    "start",
+    "caller",
+    "callee",
+    "callee_e164",
+    "kind",
+    "billsec",
+    "area",
+    "billed_seconds",
+    "free_seconds",
+    "charged_units",
+    "amount",
+    "capped",
+    "error",
+)
+
+
+def rated_call_rows(*, pbx: Pbx, month: date) -> Iterator[list[Any]]:
+    """A PBX-month's calls with their rating, header first, in start order, read in chunks
+    (streamed downloads for rebilling, issue 12)."""
+    yield list(CALL_COLUMNS)
+    rows = CallRecord.objects.filter(pbx=pbx, month=month).order_by("start", "identity")
+    for row in rows.values_list(*CALL_COLUMNS).iterator(chunk_size=5000):
+        yield [value.isoformat() if hasattr(value, "isoformat") else value for value in row]
