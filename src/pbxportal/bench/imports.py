@@ -25,7 +25,7 @@ from typing import Any
 
 Say = Callable[[str], None]
 
-_PREFIXES = ("+3906", "+3902", "+39347", "+39333", "+44207", "+4930", "+33142", "+1212")
+_PREFIXES = ("+39061", "+39021", "+39347", "+39333", "+44207", "+49301", "+3314", "+1212")
 
 
 def generate_portal_csv(
@@ -60,12 +60,14 @@ def _seed(env: dict[str, str]) -> str:
 def _import(path: Path, env: dict[str, str]) -> tuple[float, int, str]:
     """Run the real command; (seconds, peak RSS in bytes of that child, its summary line)."""
     command = [str(Path(sys.executable).with_name("pbxportal")), "import-cdrs", str(path), "--format", "csv"]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    out = process.stdout.read() if process.stdout else ""
-    err = process.stderr.read() if process.stderr else ""
+    with tempfile.TemporaryFile("w+") as out_file, tempfile.TemporaryFile("w+") as err_file:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=out_file, stderr=err_file, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        out_file.seek(0)
+        err_file.seek(0)
+        out, err = out_file.read(), err_file.read()
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise RuntimeError(f"import-cdrs failed: {err[-2000:]}")
     return seconds, usage.ru_maxrss * 1024, out.strip().splitlines()[-1] if out.strip() else ""

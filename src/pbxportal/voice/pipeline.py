@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import os
+import re
 import signal
 import time
 from collections import Counter, defaultdict
@@ -99,6 +99,7 @@ CDR_CUSTOM_COLUMNS = (
     "sequence",
 )
 _INTEGER_CHARS = frozenset("0123456789")
+_QUOTED = re.compile(r" ?'[^']*'")
 
 
 _kill_hits: Counter[str] = Counter()
@@ -529,22 +530,11 @@ def store_chunk(job: ImportJob, chunk: Chunk, pbxs: _Pbxs, *, resuming: bool) ->
     return months if inserted or resuming else set()
 
 
-def _copy_text(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    text = value.isoformat() if isinstance(value, datetime | date) else str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return text
-
-
 def _copy_rows(cursor: Any, table: str, columns: Iterable[str], rows: Iterable[tuple[Any, ...]]) -> None:
-    buffer = io.StringIO()
-    for row in rows:
-        buffer.write("\t".join([_copy_text(value) for value in row]))
-        buffer.write("\n")
+    """``COPY table FROM STDIN``, rows adapted by psycopg (its C copy path with psycopg[binary])."""
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        copy.write(buffer.getvalue())
+        for row in rows:
+            copy.write_row(row)
 
 
 def _insert(rows: list[tuple[Any, ...]], *, job_id: int, resuming: bool) -> tuple[int, int]:
@@ -864,11 +854,12 @@ def _rate_chunk(usage: UsageMonth, records: list[tuple[Any, ...]], rating: Any) 
 
 
 def _reason_key(error: str) -> str:
-    """Rating errors grouped by reason: the message without the number it names."""
-    for marker in ("unknown destination", "not a number", "no voice trunk", "no SMS rate"):
+    """Rating errors grouped by reason: the message without the number it names
+    ("invalid number '+3314…': too long" → "invalid number: too long")."""
+    for marker in ("unknown destination", "no voice trunk", "no SMS rate"):
         if marker in error:
             return marker
-    return error.split(":")[0][:60]
+    return " ".join(_QUOTED.sub("", error).split())[:80]
 
 
 def _finish_usage(usage: UsageMonth, rating: Any, allowance: Any) -> None:
