@@ -29,15 +29,15 @@ _PREFIXES = ("+39061", "+39021", "+39347", "+39333", "+44207", "+49301", "+3314"
 
 
 def generate_portal_csv(
-    path: Path, *, serial: str, count: int, start: datetime, seed: int, prefix: str
+    path: Path, *, serial: str, count: int, start: datetime, seed: int, prefix: str, days: float = 25
 ) -> None:
-    """``count`` answered outbound calls of one PBX in start order over 25 days from ``start``."""
+    """``count`` answered outbound calls of one PBX in start order over ``days`` from ``start``."""
     rng = random.Random(seed)
     # A PBX's calls go to a bounded set of destinations: 20,000 distinct numbers (the same set
     # in every file), so number parsing is paid per distinct number as in real traffic.
     pool = random.Random(0)
     destinations = [pool.choice(_PREFIXES) + str(pool.randrange(1_000_000, 9_999_999)) for _ in range(20_000)]
-    step = 25 * 86400 / max(count, 1)
+    step = days * 86400 / max(count, 1)
     with open(path, "w", encoding="utf-8") as handle:
         handle.write("call_id,pbx,start,caller,callee,billsec,kind\n")
         for n in range(count):
@@ -137,6 +137,7 @@ def bench_import(
             start=other + timedelta(days=1, seconds=int(k * per_file)),
             seed=100 + k,
             prefix=f"f{k}-",
+            days=per_file / 86400,
         )
         elapsed, _, _ = _import(path, env)
         times.append(elapsed)
