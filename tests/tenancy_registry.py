@@ -225,3 +225,14 @@ def _bundle_ticket(partner: Partner) -> int:
             pbx=_victim_pbx(partner), to_product=product, requested_on=date(2024, 2, 1)
         ).pk
     )
+
+
+@builder("job_id")
+def _import_job(partner: Partner) -> int:
+    """An import job of the victim's PBX (issue 12: /voice/imports/, /api/v1/voice/imports/)."""
+    from pbxportal.voice.models import ImportJob
+
+    pbx_id = _pbx(partner)
+    return ImportJob.objects.create(
+        pbx_id=pbx_id, partner=partner, file_name="victim.csv", sha256="0" * 64, format="csv"
+    ).pk
