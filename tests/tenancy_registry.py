@@ -261,3 +261,14 @@ def _price(partner: Partner) -> int:
     plan, _ = Plan.objects.get_or_create(product=product, code="VICTIM-PLAN", defaults={"term": "one_off"})
     price, _ = Price.objects.get_or_create(book=partner.price_book, plan=plan, defaults={"amount": 1})
     return price.pk
+
+
+@builder("job_id")
+def _import_job(partner: Partner) -> int:
+    """An import job of the victim's PBX (issue 12: /voice/imports/, /api/v1/voice/imports/)."""
+    from pbxportal.voice.models import ImportJob
+
+    pbx_id = _pbx(partner)
+    return ImportJob.objects.create(
+        pbx_id=pbx_id, partner=partner, file_name="victim.csv", sha256="0" * 64, format="csv"
+    ).pk

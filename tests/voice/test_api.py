@@ -38,7 +38,9 @@ def test_a_batch_reports_accepted_duplicates_and_bad_records_by_position(world: 
     second = post_cdrs(client, pbx, [good]).json()
     # then the good record was accepted once, the bad one reported as record 2, and it is charged once
     assert (first["accepted"], first["duplicates"], second["accepted"], second["duplicates"]) == (1, 0, 0, 1)
-    assert first["errors"] == [{"line": 2, "reason": "start is not an ISO 8601 time: 'yesterday'"}]
+    assert first["errors"] == [
+        {"line": 2, "kind": "line", "reason": "start is not an ISO 8601 time: 'yesterday'"}
+    ]
     assert CallRecord.objects.get(pbx=pbx).amount == Decimal("0.061")
 
 

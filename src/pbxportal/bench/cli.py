@@ -129,6 +129,12 @@ def _bench_authorize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_import(args: argparse.Namespace) -> int:
+    from pbxportal.bench.imports import main_import
+
+    return main_import(args, _say)
+
+
 def register(sub: Any) -> None:
     bench = sub.add_parser("bench", help="benchmarks (docs/benchmarks.md)")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
@@ -194,6 +200,21 @@ def register(sub: Any) -> None:
     rate.add_argument("--runs", type=int, default=3)
     rate.add_argument("--dir", help="where to keep the generated file (reused when present)")
     rate.set_defaults(handler=_bench_rate)
+    imports = bench_sub.add_parser(
+        "import", help="import-cdrs on PostgreSQL: records/s, peak RSS, ratio to COPY, 1st vs 10th file"
+    )
+    imports.add_argument("--cdrs", type=int, default=1_000_000, help="records in the big file")
+    imports.add_argument(
+        "--files", type=int, default=10, help="files imported one after the other into a month"
+    )
+    imports.add_argument("--file-cdrs", type=int, help="records per file (default: --cdrs / 10)")
+    imports.add_argument("--dir", help="where to write the generated files")
+    imports.add_argument(
+        "--database-url",
+        default="postgres://postgres@127.0.0.1:5432/pbxportal_bench_import",
+        help="a scratch PostgreSQL database, dropped and created for the run",
+    )
+    imports.set_defaults(handler=_bench_import)
     auth = bench_sub.add_parser(
         "authorize", help="live call authorisations per second and p99 over HTTP against a real server"
     )

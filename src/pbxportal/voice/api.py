@@ -8,13 +8,16 @@ Views are thin: they call the same services and selectors as the pages and the C
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import json
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
@@ -22,9 +25,7 @@ from pbxportal.common.api import actor_of
 from pbxportal.common.errors import ApplicationError
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.core.periods import first_of_month
-from pbxportal.core.rating import read_portal_csv
-from pbxportal.core.rating.cdr import PORTAL_COLUMNS
-from pbxportal.voice import selectors, services
+from pbxportal.voice import pipeline, selectors, services
 from pbxportal.voice.models import BundleSwitchTicket, NumberOrder
 
 API_PREFIX = ""
@@ -35,55 +36,85 @@ partner = Router(tags=["voice"])
 # --- Call records and usage ---------------------------------------------------------------------
 
 
-class CdrIn(Schema):
-    """One record in the portal CSV schema (``PORTAL_COLUMNS``); the PBX is the one in the path."""
-
-    call_id: str
-    start: str
-    caller: str = ""
-    callee: str
-    billsec: int
-    kind: str = "voice"
+MAX_BATCH = 10_000
+MAX_BODY_BYTES = 32 * 1024 * 1024
 
 
 class LineError(Schema):
     line: int
+    kind: str = "line"
     reason: str
 
 
 class ImportOut(Schema):
+    job: int
+    rows: int
     accepted: int
     duplicates: int
+    not_answered: int
+    skipped_inbound: int
+    skipped_internal: int
+    skipped_feature: int
+    bad_lines: int
+    rated: int
+    free: int
+    charged: int
+    rating_errors: dict[str, int]
     errors: list[LineError]
     months_rated: int
 
 
-@partner.post("/pbxs/{pbx_id}/cdrs", response=ImportOut, summary="Import a batch of call records")
-def cdrs_import(request: HttpRequest, pbx_id: int, records: list[CdrIn]) -> dict[str, Any]:
-    """Records of one PBX, rated at once for their months (R-VT-8): ``accepted`` new records,
-    ``duplicates`` already stored (never charged twice) and ``errors`` with the 1-based position
-    of each bad record in the list and the reason; the good ones are kept."""
+def _records_of(request: HttpRequest) -> list[Any]:
+    """The JSON list of records of the body, gzip or not; one error shape for every refusal."""
+    body = request.body
+    if request.headers.get("Content-Encoding", "").lower() == "gzip":
+        try:
+            body = gzip.GzipFile(fileobj=io.BytesIO(body)).read(MAX_BODY_BYTES + 1)
+        except (OSError, EOFError) as exc:
+            raise ApplicationError(f"body: not gzip ({exc}).", fields={"body": "gzip"}) from None
+        if len(body) > MAX_BODY_BYTES:
+            raise ApplicationError(
+                f"body: more than {MAX_BODY_BYTES} bytes uncompressed.",
+                fields={"body": "size"},
+                status=413,
+                code="too_large",
+            )
+    try:
+        records = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApplicationError(f"body: not JSON ({exc}).", fields={"body": "json"}) from None
+    if isinstance(records, dict) and isinstance(records.get("records"), list):
+        records = records["records"]
+    if not isinstance(records, list):
+        raise ApplicationError("body: a JSON list of records.", fields={"body": "list"})
+    if len(records) > MAX_BATCH:
+        raise ApplicationError(
+            f"records: {len(records)} in one batch; at most {MAX_BATCH}.",
+            fields={"records": f"at most {MAX_BATCH}"},
+            code="too_large",
+            status=413,
+        )
+    return records
+
+
+@partner.post(
+    "/pbxs/{pbx_id}/cdrs",
+    response=ImportOut,
+    summary="Import a batch of call records",
+    openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "array"}}}}},
+)
+def cdrs_import(request: HttpRequest, pbx_id: int) -> dict[str, Any]:
+    """Up to 10,000 records of one PBX in the portal CSV fields (``call_id``, ``start`` ISO 8601
+    with offset, ``caller``, ``callee``, ``billsec``, ``kind`` voice/sms, optional ``direction``),
+    a JSON list, gzip bodies accepted (``Content-Encoding: gzip``). Each record is validated on its
+    own: a wrong type or a missing field is an error of that record (1-based ``line``), the good
+    ones are kept, stored and rated through the same durable import job as a file (R-VT-8)."""
     actor = actor_of(request)
     actor.require_partner_role("technician")
     pbx = selectors.pbx_for_usage(actor=actor, pbx_id=pbx_id)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(PORTAL_COLUMNS)
-    for record in records:
-        writer.writerow(
-            [
-                record.call_id,
-                pbx.serial,
-                record.start,
-                record.caller,
-                record.callee,
-                record.billsec,
-                record.kind,
-            ]
-        )
-    # The header is line 1 of the CSV: record n of the list is line n + 1.
-    items = ((line_no - 1, item) for line_no, item in read_portal_csv(buffer.getvalue().splitlines()))
-    return services.cdr_import(items=items, pbx=pbx).as_dict()
+    records = _records_of(request)
+    result = pipeline.import_records(records, pbx=pbx)
+    return selectors.import_job_dict(result.job, months=len(result.months))
 
 
 class UsageLineOut(Schema):
@@ -137,6 +168,77 @@ def usage(request: HttpRequest, pbx_id: int, month: str | None = None) -> dict[s
         "errors": row.errors if row else 0,
         "lines": [asdict(line) for line in selectors.usage_lines(pbx=pbx, month=first)],
     }
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_stream(rows: Iterator[list[Any]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    for row in rows:
+        yield writer.writerow(row)
+
+
+def xlsx_stream(rows: Iterator[list[Any]], title: str) -> Iterator[bytes]:
+    """An XLSX workbook written row by row (openpyxl write-only mode), then sent in blocks."""
+    import tempfile
+
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    for row in rows:
+        sheet.append([str(value) if isinstance(value, Decimal) else value for value in row])
+    with tempfile.TemporaryFile() as handle:
+        workbook.save(handle)
+        handle.seek(0)
+        yield from iter(lambda: handle.read(1 << 16), b"")
+
+
+def calls_download(pbx: Any, first: date, fmt: str) -> StreamingHttpResponse:
+    """The month's rated calls as CSV or XLSX, streamed (issue 12: partners rebill their customers)."""
+    label = f"{first.year:04d}-{first.month:02d}"
+    name = f"calls-{pbx.serial}-{label}"
+    rows = selectors.rated_call_rows(pbx=pbx, month=first)
+    if fmt == "xlsx":
+        response = StreamingHttpResponse(
+            xlsx_stream(rows, label),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return response
+    if fmt != "csv":
+        raise ApplicationError("format: csv or xlsx.", fields={"format": "csv or xlsx"})
+    response = StreamingHttpResponse(csv_stream(rows), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+@partner.get("/pbxs/{pbx_id}/usage/calls", summary="A PBX-month's rated calls as CSV or XLSX (streamed)")
+def usage_calls(request: HttpRequest, pbx_id: int, month: str | None = None, format: str = "csv") -> Any:
+    """Every call of the month with its rating (area, billed and free seconds, amount, error)."""
+    pbx = selectors.pbx_for_usage(actor=actor_of(request), pbx_id=pbx_id)
+    return calls_download(pbx, _month(month), format)
+
+
+@partner.get("/imports/{job_id}", summary="An import job: its counts and every error")
+def import_job(request: HttpRequest, job_id: int) -> dict[str, Any]:
+    """Rows read = stored + duplicates + not answered + skipped + bad lines; rating results; all
+    problems with their line numbers (R-VT-8)."""
+    job = selectors.import_job_for(actor=actor_of(request), job_id=job_id)
+    return selectors.import_job_dict(job)
+
+
+@partner.get("/imports/{job_id}/problems.csv", summary="Every bad line and rating error of a job, as CSV")
+def import_problems(request: HttpRequest, job_id: int) -> StreamingHttpResponse:
+    job = selectors.import_job_for(actor=actor_of(request), job_id=job_id)
+    response = StreamingHttpResponse(
+        csv_stream(selectors.import_problems_csv_rows(job)), content_type="text/csv"
+    )
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-problems.csv"'
+    return response
 
 
 # --- Numbers (R-VT-10) ----------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import sys
 from datetime import date
 from typing import Any
@@ -14,12 +15,10 @@ def _import(args: argparse.Namespace) -> int:
     from pbxportal.cli import setup_django
 
     setup_django()
-    from django.conf import settings
     from tqdm import tqdm
 
-    from pbxportal.core.rating import read_cdr_file
     from pbxportal.pbx.models import Pbx
-    from pbxportal.voice.services import cdr_import
+    from pbxportal.voice.pipeline import import_file
 
     pbx = None
     if args.pbx:
@@ -30,40 +29,92 @@ def _import(args: argparse.Namespace) -> int:
     try:
         with open(args.file, "rb") as handle:
             total = sum(1 for _ in handle)
-        items = read_cdr_file(
-            args.file,
-            args.format,
-            pbx=args.pbx,
-            tz_name=args.timezone or settings.VENDOR_TIMEZONE,
-            usegmtime=args.usegmtime,
-        )
         with tqdm(
             total=total,
             unit="line",
+            unit_scale=True,
             desc="import-cdrs",
             disable=not sys.stderr.isatty() and not args.progress,
         ) as bar:
             seen = 0
 
-            def progress(line_no: int) -> None:
+            def progress(line_no: int, records: int) -> None:
                 nonlocal seen
                 bar.update(line_no - seen)
                 seen = line_no
 
-            report = cdr_import(items=items, pbx=pbx, progress=progress)
+            result = import_file(
+                args.file,
+                cdr_format=args.format,
+                pbx=pbx,
+                tz_name=args.timezone,
+                usegmtime=args.usegmtime,
+                progress=progress,
+            )
             bar.update(total - seen)
     except (OSError, ValueError) as exc:
         print(f"import-cdrs: {exc}", file=sys.stderr)
         return 2
-    for line, reason in report.errors[:MAX_ERRORS_SHOWN]:
-        print(f"{args.file}:{line}: {reason}", file=sys.stderr)
-    if len(report.errors) > MAX_ERRORS_SHOWN:
-        print(f"... and {len(report.errors) - MAX_ERRORS_SHOWN} more bad lines", file=sys.stderr)
+    job = result.job
+    shown = _print_problems(job.pk, args.file, MAX_ERRORS_SHOWN)
+    if job.errors > shown:
+        print(
+            f"... {job.errors - shown} more: `pbxportal import-errors {job.pk}` or {_job_url(job.pk)}",
+            file=sys.stderr,
+        )
+    rate = job.rows / result.seconds if result.seconds else 0.0
     print(
-        f"import-cdrs: {report.accepted} records imported, {report.duplicates} duplicates skipped, "
-        f"{len(report.errors)} bad lines; {len(report.months)} PBX-month(s) rated"
+        f"import-cdrs: job {job.pk}: {job.rows} rows read = {job.stored} stored + {job.duplicates} duplicates"
+        f" + {job.not_answered} not answered + {job.skipped_inbound} inbound + {job.skipped_internal} internal"
+        f" + {job.skipped_feature} feature codes skipped + {job.bad_lines} bad lines;"
+        f" rated {job.rated} ({job.free} free, {job.charged} charged),"
+        f" {sum(job.rating_errors.values())} rating errors"
+        + (f" ({', '.join(f'{k}: {v}' for k, v in job.rating_errors.items())})" if job.rating_errors else "")
+        + f"; {len(result.months)} PBX-month(s) rated in {result.seconds:.1f} s ({rate:,.0f} rows/s)"
     )
-    return 1 if report.errors else 0
+    return result.exit_code
+
+
+def _job_url(job_id: int) -> str:
+    from django.conf import settings
+
+    base = str(getattr(settings, "PORTAL_BASE_URL", "") or "").rstrip("/")
+    return f"{base}/api/v1/voice/imports/{job_id}/problems.csv"
+
+
+def _print_problems(job_id: int, name: str, limit: int | None) -> int:
+    from pbxportal.voice.models import ImportProblem
+
+    problems = ImportProblem.objects.filter(job_id=job_id).order_by("line", "id")
+    if limit is not None:
+        problems = problems[:limit]
+    shown = 0
+    for line, kind, reason in problems.values_list("line", "kind", "reason").iterator(chunk_size=5000):
+        label = "not rated: " if kind == "rating" else ""
+        print(f"{name}:{line}: {label}{reason}", file=sys.stderr)
+        shown += 1
+    return shown
+
+
+def _import_errors(args: argparse.Namespace) -> int:
+    from pbxportal.cli import setup_django
+
+    setup_django()
+    from pbxportal.voice.models import ImportJob
+
+    job = ImportJob.objects.filter(pk=args.job).first()
+    if job is None:
+        print(f"import-errors: no import job {args.job}", file=sys.stderr)
+        return 2
+    if args.csv:
+        from pbxportal.voice.selectors import import_problems_csv_rows
+
+        writer = csv.writer(sys.stdout)
+        for row in import_problems_csv_rows(job):
+            writer.writerow(row)
+        return 0
+    _print_problems(job.pk, job.file_name, None)
+    return 0
 
 
 def _rerate(args: argparse.Namespace) -> int:
@@ -97,7 +148,9 @@ def _say(message: str) -> None:
 def register(sub: Any) -> None:
     parser = sub.add_parser(
         "import-cdrs",
-        help="import call records (Asterisk Master.csv, FreeSWITCH CSV, portal CSV) and rate them",
+        help="import call records (Asterisk Master.csv, FreeSWITCH CSV, portal CSV) and rate them; "
+        "exit 0: every row accounted for with no error, 1: some lines or records failed (the good ones "
+        "kept), 2: nothing could be imported",
     )
     parser.add_argument("file")
     parser.add_argument("--format", choices=["asterisk", "freeswitch", "csv"], required=True)
@@ -112,6 +165,11 @@ def register(sub: Any) -> None:
         "--progress", action="store_true", help="show the progress bar when not on a terminal"
     )
     parser.set_defaults(handler=_import)
+
+    errors = sub.add_parser("import-errors", help="every bad line and rating error of an import job")
+    errors.add_argument("job", type=int)
+    errors.add_argument("--csv", action="store_true", help="as CSV: line,kind,reason")
+    errors.set_defaults(handler=_import_errors)
 
     rerate = sub.add_parser("rerate", help="rate a month again after a price correction; bill the difference")
     rerate.add_argument("--month", required=True, help="YYYY-MM")

@@ -43,6 +43,8 @@ class CallRecord(models.Model):
     error = models.CharField(max_length=200, blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
     imported_at = models.DateTimeField(auto_now_add=True)
+    job_id = models.BigIntegerField(null=True, blank=True, help_text="the ImportJob that stored it")
+    line = models.PositiveIntegerField(default=0, help_text="its line in the file (API: 1-based position)")
 
     tenant_path = "pbx__partner"
 
@@ -72,6 +74,12 @@ class UsageMonth(models.Model):
     errors = models.PositiveIntegerField(default=0)
     amount = models.DecimalField(max_digits=18, decimal_places=6, default=0)
     rated_at = models.DateTimeField(null=True, blank=True)
+    rated_through = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="incremental rating state: every record starting up to here is rated, and the "
+        "totals above are theirs; records after it are rated from this state alone",
+    )
     invoice = models.ForeignKey(
         "invoicing.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -195,3 +203,88 @@ class BundleSwitchTicket(models.Model):
                 name="bundle_switch_one_open_per_pbx",
             )
         ]
+
+
+class ImportStatus(models.TextChoices):
+    STORING = "storing", "Storing"
+    RATING = "rating", "Rating"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(models.Model):
+    """One import of a call-record file or API batch (R-VT-8): durable, accounted, resumable.
+
+    ``rows`` (records read) = ``stored`` + ``duplicates`` + ``not_answered`` + ``skipped_inbound``
+    + ``skipped_internal`` + ``skipped_feature`` + ``bad_lines``. Of the stored records,
+    ``rated`` were rated (``free`` cost nothing, ``charged`` cost something) and ``rating_errors``
+    (reason → count) could not be. Re-running the same file for the same PBX resumes the job.
+    """
+
+    pbx = models.ForeignKey("pbx.Pbx", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    partner = models.ForeignKey(
+        "accounts.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    format = models.CharField(max_length=12)
+    source = models.CharField(max_length=10, default="cli", help_text="cli, upload or api")
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.STORING)
+    rows = models.PositiveIntegerField(default=0)
+    stored = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    not_answered = models.PositiveIntegerField(default=0)
+    skipped_inbound = models.PositiveIntegerField(default=0)
+    skipped_internal = models.PositiveIntegerField(default=0)
+    skipped_feature = models.PositiveIntegerField(default=0)
+    bad_lines = models.PositiveIntegerField(default=0)
+    rated = models.PositiveIntegerField(default=0)
+    free = models.PositiveIntegerField(default=0)
+    charged = models.PositiveIntegerField(default=0)
+    rating_errors = models.JSONField(default=dict, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    tenant_path = "partner"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["sha256", "pbx"], name="import_job_file")]
+
+    @property
+    def skipped(self) -> int:
+        return self.skipped_inbound + self.skipped_internal + self.skipped_feature
+
+    @property
+    def accounted(self) -> int:
+        return self.stored + self.duplicates + self.not_answered + self.skipped + self.bad_lines
+
+    @property
+    def errors(self) -> int:
+        return self.bad_lines + sum(int(count) for count in self.rating_errors.values())
+
+
+class ImportProblem(models.Model):
+    """A bad line (``kind`` line) or a record that could not be rated (``kind`` rating) of a job."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="problems")
+    line = models.PositiveIntegerField()
+    kind = models.CharField(max_length=8, default="line")
+    reason = models.CharField(max_length=300)
+
+    tenant_path = "job__partner"
+
+    class Meta:
+        ordering = ["job", "line", "id"]
+        indexes = [models.Index(fields=["job", "line"], name="import_problem_job_line")]
+
+
+class PbxCdrRules(models.Model):
+    """A PBX's own call classification rules (``core.rating.classify.ClassifyRules`` fields), over
+    the format's defaults: e.g. its trunk's channel prefix or its inbound contexts."""
+
+    pbx = models.OneToOneField("pbx.Pbx", on_delete=models.CASCADE, related_name="+")
+    rules = models.JSONField(default=dict, blank=True)
+
+    tenant_path = "pbx__partner"

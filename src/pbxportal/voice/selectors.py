@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -130,3 +131,80 @@ def usage_of_row(row: tuple[Any, ...] | None) -> tuple[int, Decimal]:
 def month_usage(*, pbx_id: int, month: date) -> tuple[int, Decimal]:
     """The PBX's allowance seconds used and amount rated in ``month`` (one prepared query)."""
     return usage_of_row(fetch_one(_USAGE_SQL, [pbx_id, month]))
+
+
+def import_problems_csv_rows(job: Any) -> Iterator[list[str]]:
+    """Every problem of an import job as CSV rows (header first): line, kind, reason."""
+    from pbxportal.voice.models import ImportProblem
+
+    yield ["line", "kind", "reason"]
+    rows = ImportProblem.objects.filter(job_id=job.pk).order_by("line", "id")
+    for line, kind, reason in rows.values_list("line", "kind", "reason").iterator(chunk_size=5000):
+        yield [str(line), kind, reason]
+
+
+def import_job_dict(
+    job: Any, *, months: int | None = None, errors_limit: int | None = None
+) -> dict[str, Any]:
+    """An import job's counts and its problems (all, or the first ``errors_limit``), as the API gives them."""
+    from pbxportal.voice.models import ImportProblem
+
+    problems = ImportProblem.objects.filter(job_id=job.pk).order_by("line", "id")
+    if errors_limit is not None:
+        problems = problems[:errors_limit]
+    return {
+        "job": job.pk,
+        "status": job.status,
+        "file_name": job.file_name,
+        "rows": job.rows,
+        "accepted": job.stored,
+        "stored": job.stored,
+        "duplicates": job.duplicates,
+        "not_answered": job.not_answered,
+        "skipped_inbound": job.skipped_inbound,
+        "skipped_internal": job.skipped_internal,
+        "skipped_feature": job.skipped_feature,
+        "bad_lines": job.bad_lines,
+        "rated": job.rated,
+        "free": job.free,
+        "charged": job.charged,
+        "rating_errors": dict(job.rating_errors),
+        "errors": [
+            {"line": line, "kind": kind, "reason": reason}
+            for line, kind, reason in problems.values_list("line", "kind", "reason")
+        ],
+        "months_rated": months if months is not None else 0,
+    }
+
+
+def import_job_for(*, actor: Actor, job_id: int) -> Any:
+    """An import job the actor may read (its partner's, or any for staff), else NotFound (R-TEN-1)."""
+    from pbxportal.voice.models import ImportJob
+
+    return get_scoped(ImportJob.objects.all(), actor, pk=job_id)
+
+
+CALL_COLUMNS = (
+    "start",
+    "caller",
+    "callee",
+    "callee_e164",
+    "kind",
+    "billsec",
+    "area",
+    "billed_seconds",
+    "free_seconds",
+    "charged_units",
+    "amount",
+    "capped",
+    "error",
+)
+
+
+def rated_call_rows(*, pbx: Pbx, month: date) -> Iterator[list[Any]]:
+    """A PBX-month's calls with their rating, header first, in start order, read in chunks
+    (streamed downloads for rebilling, issue 12)."""
+    yield list(CALL_COLUMNS)
+    rows = CallRecord.objects.filter(pbx=pbx, month=month).order_by("start", "identity")
+    for row in rows.values_list(*CALL_COLUMNS).iterator(chunk_size=5000):
+        yield [value.isoformat() if hasattr(value, "isoformat") else value for value in row]

@@ -19,7 +19,7 @@ from pbxportal.common.views import actor_of, paginate, portal_view, staff_view
 from pbxportal.core.periods import first_of_month
 from pbxportal.pbx.models import Pbx
 from pbxportal.voice import selectors, services
-from pbxportal.voice.models import BundleSwitchStatus, NumberOrderStatus
+from pbxportal.voice.models import BundleSwitchStatus, ImportJob, NumberOrderStatus
 
 AREAS = ("CTA1", "CTA2", "CTA3", "CTA4", "CTA5", "CTA6")
 
@@ -258,3 +258,73 @@ def staff_bundle_switch_decide(request: HttpRequest, bundle_ticket_id: int) -> H
             raise
         _refused(request, exc)
     return redirect("voice:staff_bundle_switches")
+
+
+UPLOAD_MAX_BYTES = 200 * 1024 * 1024
+
+
+@portal_view
+def usage_calls(request: HttpRequest, pbx_id: int) -> HttpResponse:
+    """The month's rated calls as CSV or XLSX, streamed (issue 12): the same as the API's."""
+    from pbxportal.voice.api import calls_download
+
+    pbx = selectors.pbx_for_usage(actor=actor_of(request), pbx_id=pbx_id)
+    try:
+        # A streamed response: the portal decorator only passes it through.
+        return cast(
+            HttpResponse,
+            calls_download(pbx, _month(request.GET.get("month")), request.GET.get("format", "csv")),
+        )
+    except ApplicationError as exc:
+        return HttpResponse(exc.message, status=400, content_type="text/plain")
+
+
+@portal_view
+def cdr_upload(request: HttpRequest, pbx_id: int) -> HttpResponse:
+    """Upload a call-record file for a PBX (issue 12): imported as a durable job, then its page."""
+    import tempfile
+    from pathlib import Path
+
+    from pbxportal.voice import pipeline
+
+    actor = actor_of(request)
+    pbx = selectors.pbx_for_usage(actor=actor, pbx_id=pbx_id)
+    if request.method == "POST":
+        try:
+            actor.require_partner_role("technician")
+            upload = request.FILES.get("file")
+            fmt = request.POST.get("format", "")
+            if upload is None:
+                raise ApplicationError("file: choose the call-record file.", fields={"file": "required"})
+            if fmt not in ("asterisk", "freeswitch", "csv"):
+                raise ApplicationError("format: asterisk, freeswitch or csv.", fields={"format": "unknown"})
+            if (upload.size or 0) > UPLOAD_MAX_BYTES:
+                raise ApplicationError(f"file: at most {UPLOAD_MAX_BYTES} bytes.", fields={"file": "size"})
+            with tempfile.TemporaryDirectory() as directory:
+                path = Path(directory) / "upload.csv"
+                with open(path, "wb") as handle:
+                    for block in upload.chunks():
+                        handle.write(block)
+                result = pipeline.import_file(
+                    path,
+                    cdr_format=fmt,
+                    pbx=pbx,
+                    tz_name=request.POST.get("timezone") or None,
+                    source="upload",
+                    name=upload.name or "upload.csv",
+                )
+            return redirect("voice:import_job", job_id=result.job.pk)
+        except ApplicationError as exc:
+            _refused(request, exc)
+        except (OSError, ValueError) as exc:
+            messages.error(request, f"The file could not be imported: {exc}")
+    jobs = scoped(ImportJob.objects.filter(pbx=pbx), actor).order_by("-id")[:20]
+    return render(request, "voice/cdr_upload.html", {"pbx": pbx, "jobs": jobs})
+
+
+@portal_view
+def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """An import job's counts and its problems (the first 500 here; all in the CSV download)."""
+    job = selectors.import_job_for(actor=actor_of(request), job_id=job_id)
+    problems = job.problems.order_by("line", "id")[:500]
+    return render(request, "voice/import_job.html", {"job": job, "problems": problems})

@@ -512,8 +512,11 @@ def _draw_seconds(
     row_is_cta2: BoolArray,
     call_id: pa.Array,
     terms: RatingTerms,
+    initial: I64 | None = None,
 ) -> tuple[I64, I64]:
-    """Free seconds of each call (the CTA1 pool or the CTA2 bundle), and the use per group."""
+    """Free seconds of each call (the CTA1 pool or the CTA2 bundle), and the use per group.
+
+    ``initial``: seconds each group had used before this batch (its new use is returned)."""
     free = np.zeros(billed.size, dtype=np.int64)
     if rows.size == 0:
         return free, np.zeros(groups.size, dtype=np.int64)
@@ -524,13 +527,30 @@ def _draw_seconds(
         at = groups.keys(ordered[cta1], start_us)
         pool[cta1] = groups.step_sizes[np.searchsorted(groups.step_keys, at, side="right") - 1]
     ordered_groups = groups.row[ordered]
-    covered = _covered(pool, billed[ordered], ordered_groups)
+    seconds = billed[ordered]
+    if initial is not None and initial.any():
+        # Continue each group from the seconds it had used already (incremental rating, R-VT-2):
+        # a virtual first draw of that many seconds against a pool of exactly that size.
+        starts, _ = _segments(ordered_groups)
+        before = initial[ordered_groups[starts]]
+        pool = np.insert(pool, starts, before)
+        seconds = np.insert(seconds, starts, before)
+        augmented_groups = np.insert(ordered_groups, starts, ordered_groups[starts])
+        virtual = starts + np.arange(starts.size)
+        covered = np.delete(_covered(pool, seconds, augmented_groups), virtual)
+    else:
+        covered = _covered(pool, seconds, ordered_groups)
     free[ordered] = covered
     return free, _group_sum(ordered_groups, covered, groups.size)
 
 
 def _draw_sms(
-    groups: _Groups, rows: I64, start_us: I64, call_id: pa.Array, terms: RatingTerms
+    groups: _Groups,
+    rows: I64,
+    start_us: I64,
+    call_id: pa.Array,
+    terms: RatingTerms,
+    initial: I64 | None = None,
 ) -> tuple[I64, I64]:
     """Free SMS (0 or 1) of each call from the CTA2 bundle, and the use per group."""
     free = np.zeros(start_us.size, dtype=np.int64)
@@ -539,7 +559,8 @@ def _draw_sms(
     ordered = _draw_order(groups.keys(rows, start_us), rows, call_id)
     ordered_groups = groups.row[ordered]
     starts, run = _segments(ordered_groups)
-    covered = (np.arange(ordered.size) - starts[run] < terms.cta2_bundle.sms).astype(np.int64)
+    left = terms.cta2_bundle.sms - (initial[ordered_groups] if initial is not None else 0)
+    covered = (np.arange(ordered.size) - starts[run] < left).astype(np.int64)
     free[ordered] = covered
     return free, _group_sum(ordered_groups, covered, groups.size)
 
@@ -550,8 +571,14 @@ def rate_batch(
     contexts: Mapping[str, PbxRatingContext],
     table: RateTable,
     terms: RatingTerms,
+    initial: Mapping[tuple[str, str], tuple[int, int]] | None = None,
 ) -> RatedBatch:
-    """Rate a batch of calls; identical to ``rate.rate_calls`` on the same calls (R-VT-2..7)."""
+    """Rate a batch of calls; identical to ``rate.rate_calls`` on the same calls (R-VT-2..7).
+
+    ``initial`` continues (PBX, ``YYYY-MM``) months from the (allowance seconds, SMS) they had
+    used before the batch (incremental rating: the batch holds the calls after those); the
+    allowances returned are the totals including it.
+    """
     count = batch.num_rows
     call_id = _as_array(batch.column("call_id"))
     pbx_encoded = pc.dictionary_encode(_as_array(batch.column("pbx")))
@@ -638,9 +665,19 @@ def rate_batch(
     groups = _allowance_groups(pbx, period, row_has_context, pbx_contexts, terms)
     row_is_cta2 = is_cta2[pbx] if count else np.zeros(0, dtype=bool)
     draws_seconds = np.flatnonzero(voice & (((area == 1) & ~row_is_cta2) | ((area == 2) & row_is_cta2)))
-    free, seconds_used = _draw_seconds(groups, draws_seconds, start_us, billed, row_is_cta2, call_id, terms)
+    initial_seconds = np.zeros(groups.size, dtype=np.int64)
+    initial_sms = np.zeros(groups.size, dtype=np.int64)
+    for index, (pbx_code, number) in enumerate(zip(groups.pbx.tolist(), groups.period.tolist(), strict=True)):
+        before = (initial or {}).get((pbx_names[pbx_code], period_label(number)))
+        if before is not None:
+            initial_seconds[index], initial_sms[index] = before
+    free, seconds_used = _draw_seconds(
+        groups, draws_seconds, start_us, billed, row_is_cta2, call_id, terms, initial_seconds
+    )
+    seconds_used = seconds_used + initial_seconds
     draws_sms = np.flatnonzero(ok & is_sms & (area == 2) & row_is_cta2)
-    free_sms, sms_used = _draw_sms(groups, draws_sms, start_us, call_id, terms)
+    free_sms, sms_used = _draw_sms(groups, draws_sms, start_us, call_id, terms, initial_sms)
+    sms_used = sms_used + initial_sms
 
     rate = minute_rates[safe_tariff]
     cta1_voice = voice & (area == 1)

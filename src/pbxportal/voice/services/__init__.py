@@ -1,7 +1,7 @@
 """Writes of the voice trunk, by job (R-VT-1..10, R-INV-1):
 
-- ``imports``: the call-record import (CDRs in, stored by PBX-month, rated at once);
-- ``usage``: rating a PBX-month, usage invoices, rerating;
+- ``usage``: rating a PBX-month (through ``voice.pipeline``, which imports call records), usage
+  invoices, rerating;
 - ``authorization``: the live authorisation of calls (the agent's hot path);
 - ``numbers``: number orders, their documents and review;
 - ``bundles``: CTA1 <-> CTA2 bundle switches.
@@ -17,7 +17,6 @@ from pbxportal.voice.services.bundles import (
     bundle_switch_request,
     bundle_switches_apply,
 )
-from pbxportal.voice.services.imports import IDENTITY_MAX, IMPORT_CHUNK, ImportReport, cdr_import
 from pbxportal.voice.services.numbers import (
     DOCUMENT_TYPES,
     NUMBER_TRANSITIONS,
@@ -41,19 +40,15 @@ from pbxportal.voice.services.usage import (
 
 __all__ = [
     "DOCUMENT_TYPES",
-    "IDENTITY_MAX",
-    "IMPORT_CHUNK",
     "NUMBER_TRANSITIONS",
     "REVIEWERS",
     "Authorization",
-    "ImportReport",
     "RerateResult",
     "_states",
     "bundle_switch_decide",
     "bundle_switch_request",
     "bundle_switches_apply",
     "call_authorize",
-    "cdr_import",
     "month_rerate",
     "number_document_upload",
     "number_order_approve",

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -12,113 +11,28 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from pbxportal.core.periods import month_label, next_month_start
 from pbxportal.core.rating import (
-    Call,
     InvalidNumber,
-    calls_to_batch,
     normalise,
-    rate_batch,
 )
 from pbxportal.invoicing.lines import LineDraft
 from pbxportal.invoicing.models import Invoice, InvoiceLine, LineKind
 from pbxportal.invoicing.services import credit_note_issue, invoice_issue
-from pbxportal.ops import metrics
 from pbxportal.pbx.models import Pbx
-from pbxportal.voice import selectors
+from pbxportal.voice import pipeline, selectors
 from pbxportal.voice.models import (
     CallRecord,
     UsageMonth,
 )
-from pbxportal.voice.rating import (
-    month_rating,
-)
 
 
 def usage_month_rate(*, pbx_id: int, month: date, fresh_rates: bool = False) -> UsageMonth:
-    """Rate a PBX-month from all its records, deterministically (R-VT-2..7).
-
-    The vectorised core rates the month in call start order; each record gets its area, billed
-    and free seconds, amount (6 decimals) and capped flag, or its error reason (an unknown
-    destination is an error, never a zero, R-VT-7). The month's allowance and amount are kept in
-    ``UsageMonth`` for the usage page and the live authorisation.
-    """
-    started = time.perf_counter()
-    pbx = Pbx.objects.select_related("partner__price_book", "customer").get(pk=pbx_id)
-    rating = month_rating(pbx, month, fresh_rates=fresh_rates)
-    records = list(CallRecord.objects.filter(pbx_id=pbx_id, month=month).order_by("id"))
-    key = str(pbx_id)
-    calls = [
-        Call(
-            call_id=record.identity,
-            pbx=key,
-            start=record.start,
-            caller=record.caller,
-            callee=record.callee,
-            billsec=record.billsec,
-            kind="sms" if record.kind == "sms" else "voice",
-        )
-        for record in records
-    ]
-    contexts = {key: rating.context} if rating.context is not None else {}
-    batch = rate_batch(calls_to_batch(calls), contexts=contexts, table=rating.table, terms=rating.terms)
-    now = timezone.now()
-    region = rating.context.region if rating.context else "IT"
-    amount = Decimal(0)
-    errors = 0
-    for record, rated in zip(records, batch.to_rated_calls(), strict=True):
-        record.area = rated.area or ""
-        record.billed_seconds = rated.billed_seconds
-        record.free_seconds = rated.free_seconds
-        record.charged_units = rated.charged_units
-        record.amount = rated.amount
-        record.capped = rated.capped
-        record.error = ""
-        if rated.error is not None:
-            errors += 1
-            record.error = (
-                rated.error
-                if rating.context is not None
-                else "the PBX has no voice trunk (CLASSOUND) this month"
-            )[:200]
-        record.callee_e164 = _e164(record.callee, region) if rated.error is None else ""
-        record.rated_at = now
-        amount += rated.amount
-    with transaction.atomic():
-        CallRecord.objects.bulk_update(
-            records,
-            [
-                "area",
-                "billed_seconds",
-                "free_seconds",
-                "charged_units",
-                "amount",
-                "capped",
-                "error",
-                "callee_e164",
-                "rated_at",
-            ],
-            batch_size=2000,
-        )
-        period = f"{month.year:04d}-{month.month:02d}"
-        allowance = batch.allowances.get((key, period))
-        usage, _ = UsageMonth.objects.select_for_update().get_or_create(pbx_id=pbx_id, month=month)
-        usage.bundle = rating.context.bundle if rating.context else ""
-        usage.allowance_seconds = allowance.seconds_total if allowance else 0
-        usage.allowance_used = allowance.seconds_used if allowance else 0
-        usage.sms_total = allowance.sms_total if allowance else 0
-        usage.sms_used = allowance.sms_used if allowance else 0
-        usage.calls = len(records)
-        usage.errors = errors
-        usage.amount = amount
-        usage.rated_at = now
-        usage.save()
-    metrics.RATING_CALLS.labels(outcome="rated").inc(len(records) - errors)
-    metrics.RATING_CALLS.labels(outcome="error").inc(errors)
-    metrics.RATING_SECONDS.inc(time.perf_counter() - started)
-    return usage
+    """Rate a PBX-month from all its records, deterministically (R-VT-2..7): the usage pipeline's
+    bulk rating (``voice.pipeline.month_rate``, full), e.g. after a price correction."""
+    pipeline.month_rate(pbx_id, month, full=True, fresh_rates=fresh_rates)
+    return UsageMonth.objects.get(pbx_id=pbx_id, month=month)
 
 
 def _e164(number: str, region: str) -> str:
@@ -181,6 +95,10 @@ def _draft(
 def usage_invoice_issue(*, pbx_id: int, month: date, today: date) -> Invoice | None:
     """Invoice a PBX's usage of a month once (R-VT-2..4): source key ``usage:{pbx}:{YYYY-MM}`` and a
     charge key per line make it idempotent (R-INV-2). A month that costs nothing has no invoice."""
+    if pipeline.month_pending(pbx_id, month):
+        pipeline.month_rate(pbx_id, month)  # a killed import's records are rated first (R-INV-2)
+        if pipeline.month_pending(pbx_id, month):
+            return None  # never invoice a month with unrated records (R-INV-2)
     usage = UsageMonth.objects.filter(pbx_id=pbx_id, month=month).first()
     if usage is None or usage.invoice_id is not None:
         return None
@@ -205,6 +123,7 @@ def usage_invoices_due(*, day: date) -> int:
     if day.day != 1:
         return 0
     previous = date(day.year - (day.month == 1), (day.month - 2) % 12 + 1, 1)
+    pipeline.finish_pending(month=previous)  # R-INV-2: rate what a killed import left unrated
     pbx_ids = UsageMonth.objects.filter(month=previous, invoice__isnull=True).values_list("pbx_id", flat=True)
     return sum(
         usage_invoice_issue(pbx_id=pbx_id, month=previous, today=day) is not None for pbx_id in pbx_ids
