@@ -8,7 +8,10 @@ Reuse these fixtures in every browser test of the project:
   the live server, so ``page.goto("/price-book/")`` works;
 - ``demo_data``: the demo data of ``pbxportal serve`` (both catalogs, staff, partners, customers),
   returning the printed logins by username (``demo_data["alpha-admin"]`` is the password);
-- ``login``: ``login(page, username, password)`` logs in through the login form.
+- ``login``: ``login(page, username, password)`` logs in through the login form;
+- ``open_menu(page, "Billing", "Invoices")``: opens a page from the main menu as a user does
+  (the collapsed menu's toggle first on a narrow screen, then the group, then the entry);
+  ``menu_entries(page)`` lists ``(group, entry, url)`` of the menu the page shows.
 
 Every test in this directory is marked ``e2e`` automatically. The live server shares the test
 database, so browser tests need ``transactional_db`` (``demo_data`` and ``page`` request it).
@@ -95,6 +98,40 @@ def login() -> Login:
         page.fill("#id_password", password)
         page.click("form button[type=submit]")
         page.wait_for_load_state()
+        toggler = page.locator(".navbar-toggler")
+        if toggler.is_visible():
+            toggler.click()
         expect(page.locator(".who")).to_contain_text(username)
 
     return log_in
+
+
+def open_menu(page: Page, group: str, entry: str) -> None:
+    """Open ``entry`` of the menu ``group`` by clicking, as a user would (common/navigation.py)."""
+    toggler = page.locator(".navbar-toggler")
+    if toggler.is_visible() and not page.locator("#main-menu").is_visible():
+        toggler.click()
+    page.locator(f"[data-menu-group='{group}'] > button").click()
+    page.locator(f"[data-menu-group='{group}'] .dropdown-menu").get_by_role(
+        "link", name=entry, exact=True
+    ).click()
+    page.wait_for_load_state()
+
+
+def log_out(page: Page) -> None:
+    """Log out with the button of the menu bar (opening the collapsed menu first on a phone)."""
+    toggler = page.locator(".navbar-toggler")
+    if toggler.is_visible() and not page.locator("#main-menu").is_visible():
+        toggler.click()
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/login/")
+
+
+def menu_entries(page: Page) -> list[tuple[str, str, str]]:
+    """Every ``(group, entry label, url)`` of the menu on the current page."""
+    rows: list[tuple[str, str, str]] = []
+    for group in page.locator("[data-menu-group]").all():
+        name = group.get_attribute("data-menu-group") or ""
+        for link in group.locator(".dropdown-item").all():
+            rows.append((name, (link.text_content() or "").strip(), link.get_attribute("href") or ""))
+    return rows

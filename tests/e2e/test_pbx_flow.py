@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from pbxportal.invoicing.models import Invoice, InvoiceStatus
 from pbxportal.pbx.models import Pbx
-from tests.e2e.conftest import Login
+from tests.e2e.conftest import Login, open_menu
 from tests.pbx.builders import World
 
 
@@ -25,7 +25,7 @@ def test_create_a_cloud_pbx_add_storage_mid_term_preview_confirm_and_read_the_in
     with time_machine.travel(datetime(2020, 5, 15, 10, tzinfo=UTC), tick=True):
         login(page, world.user.username, "x" * 12)
         # when they create a yearly cloud PBX with 4 UC-Business users on 2020-05-15
-        page.get_by_role("link", name="PBXs").click()
+        open_menu(page, "Customers & PBXs", "PBXs")
         page.get_by_role("link", name="New PBX").click()
         page.select_option("#id_customer_id", label="C")
         page.select_option("#id_model_code", "WPBX-CLOUD")

@@ -5,9 +5,4 @@ class AccountsConfig(AppConfig):
     name = "pbxportal.accounts"
     label = "accounts"
 
-    partner_nav = [
-        ("Customers", "accounts:dashboard"),
-        ("Billing contacts", "accounts:billing_contacts"),
-        ("API tokens", "accounts:api_tokens"),
-    ]
     staff_nav = [("Partners", "accounts:staff_partners")]

@@ -23,7 +23,7 @@ def _after_login(request: HttpRequest, user: Any) -> str:
     wanted = request.POST.get("next") or request.GET.get("next") or ""
     if wanted and url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}):
         return wanted
-    return reverse("accounts:staff_partners") if user.staff_role else reverse("accounts:dashboard")
+    return reverse("dashboard:staff") if user.staff_role else reverse("dashboard:partner")
 
 
 def login_view(request: HttpRequest) -> HttpResponse:

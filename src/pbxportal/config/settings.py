@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    "crispy_forms",
+    "crispy_bootstrap5",
     "pbxportal.common",
     "pbxportal.ops",
     "pbxportal.accounts",
@@ -57,6 +59,7 @@ INSTALLED_APPS = [
     "pbxportal.hardware",
     "pbxportal.voice",
     "pbxportal.agent",
+    "pbxportal.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -136,6 +139,10 @@ VENDOR_TIMEZONE = os.environ.get("VENDOR_TIMEZONE", "Europe/Rome")
 VENDOR_COUNTRY = os.environ.get("VENDOR_COUNTRY", "IT")
 VENDOR_NAME = os.environ.get("VENDOR_NAME", "Demo PBX Vendor")
 VENDOR_DOMAIN = os.environ.get("VENDOR_DOMAIN", "pbx.example.net")
+
+# Forms render with Bootstrap 5 through django-crispy-forms (docs/ui.md).
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", DATA_DIR / "static"))

@@ -7,10 +7,6 @@ class HardwareConfig(AppConfig):
     name = "pbxportal.hardware"
     label = "hardware"
 
-    partner_nav = [
-        ("HWaaS agreements", "hardware:agreements"),
-        ("Orders", "hardware:orders"),
-    ]
     staff_nav = [
         ("HWaaS agreements", "hardware:staff_agreements"),
         ("Hardware orders", "hardware:staff_orders"),

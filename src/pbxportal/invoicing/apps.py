@@ -5,7 +5,6 @@ class InvoicingConfig(AppConfig):
     name = "pbxportal.invoicing"
     label = "invoicing"
 
-    partner_nav = [("Invoices", "invoicing:list")]
     staff_nav = [("Bill runs", "invoicing:billruns")]
 
     def ready(self) -> None:

@@ -16,7 +16,7 @@ from pbxportal.invoicing.models import BillRun, BillRunStatus
 
 @portal_view
 def invoice_list(request: HttpRequest) -> HttpResponse:
-    page = paginate(request, selectors.invoice_list(actor=actor_of(request)))
+    page = paginate(request, selectors.invoice_list(actor=actor_of(request)).select_related("partner"))
     return render(request, "invoicing/invoice_list.html", {"page": page, "query": ""})
 
 

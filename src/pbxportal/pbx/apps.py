@@ -5,5 +5,4 @@ class PbxConfig(AppConfig):
     name = "pbxportal.pbx"
     label = "pbx"
 
-    partner_nav = [("PBXs", "pbx:list")]
     staff_nav = [("Corrections", "pbx:staff_corrections")]

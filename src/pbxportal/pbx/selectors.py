@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
 
@@ -69,6 +69,11 @@ def ledger_replay(pbx: Pbx) -> dict[int, int]:
 
 def ssh_windows(*, actor: Actor, pbx_id: int) -> QuerySet[SshWindow]:
     return pbx_get(actor=actor, pbx_id=pbx_id).ssh_windows.select_related("opened_by")
+
+
+def ssh_is_open(*, actor: Actor, pbx_id: int, now: datetime) -> bool:
+    """Whether an SSH window of the PBX is open now (the page offers "Close SSH now" only then)."""
+    return ssh_windows(actor=actor, pbx_id=pbx_id).filter(closed_at__isnull=True, closes_at__gt=now).exists()
 
 
 def correction_list(

@@ -181,6 +181,7 @@ def pbx_detail(request: HttpRequest, pbx_id: int) -> HttpResponse:
         "subscriptions": subscriptions,
         "has_plan": any(s.product.family == Family.SOFTWARE_PLAN for s in subscriptions),
         "ssh_windows": selectors.ssh_windows(actor=actor, pbx_id=pbx.pk)[:20],
+        "ssh_is_open": selectors.ssh_is_open(actor=actor, pbx_id=pbx.pk, now=timezone.now()),
         "ledger": selectors.ledger(actor=actor, pbx_id=pbx.pk),
         "corrections": selectors.correction_list(actor=actor, pbx_id=pbx.pk),
         "invoices": invoice_list(actor=actor, pbx_id=pbx.pk),

@@ -5,7 +5,6 @@ class VoiceConfig(AppConfig):
     name = "pbxportal.voice"
     label = "voice"
 
-    partner_nav = [("Numbers", "voice:numbers")]
     staff_nav = [
         ("Number documents", "voice:staff_number_orders"),
         ("Bundle switches", "voice:staff_bundle_switches"),
