@@ -39,7 +39,7 @@ from pbxportal.pbx.forms import (
     SshOpenForm,
 )
 from pbxportal.pbx.models import Pbx, PbxStatus
-from pbxportal.pbx.services import SERVICE_FAMILIES, ChangeResult
+from pbxportal.pbx.services import ChangeResult
 
 Run = Callable[[dict[str, Any], bool], ChangeResult]
 
@@ -125,7 +125,7 @@ def pbx_create(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         initial={"customer_id": request.GET.get("customer"), "term": "yearly"},
         customers=[(c.pk, c.name) for c in customer_list(actor=actor)],
-        models=selectors.orderable_products(Family.PBX, Family.SOFTWARE_PLAN),
+        models=selectors.new_pbx_models(actor),
         profiles=_profiles(),
     )
     if request.method != "POST":
@@ -158,9 +158,7 @@ def _forms(pbx: Pbx) -> dict[str, forms.Form]:
     # One page holds several forms: each gets its own element ids (the field names stay the same).
     return {
         "licence_form": LicenceChangeForm(profiles=_profiles(), auto_id="licence_%s"),
-        "service_form": ServiceOrderForm(
-            products=selectors.orderable_products(*sorted(SERVICE_FAMILIES)), auto_id="service_%s"
-        ),
+        "service_form": ServiceOrderForm(products=selectors.pbx_page_services(pbx), auto_id="service_%s"),
         "plan_form": PlanSwitchForm(plans=plans, auto_id="plan_%s"),
         "ssh_form": SshOpenForm(auto_id="ssh_%s"),
         "correction_form": CorrectionForm(
@@ -236,7 +234,7 @@ def service_order(request: HttpRequest, pbx_id: int) -> HttpResponse:
 
     return _change(
         request,
-        form=ServiceOrderForm(request.POST, products=selectors.orderable_products(*sorted(SERVICE_FAMILIES))),
+        form=ServiceOrderForm(request.POST, products=selectors.pbx_page_services(pbx)),
         run=run,
         title=f"Order a service for {pbx.name}",
         action_url=reverse("pbx:services", args=[pbx.pk]),

@@ -13,18 +13,19 @@ from django.views.decorators.http import require_POST
 
 from pbxportal.catalog.models import NumberRequirement
 from pbxportal.common.errors import ApplicationError
+from pbxportal.common.plain import plain_message
 from pbxportal.common.tenancy import scoped
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.common.views import actor_of, paginate, portal_view, staff_view
 from pbxportal.pbx.models import Pbx
-from pbxportal.voice import selectors, services
+from pbxportal.voice import drafts, selectors, services
 from pbxportal.voice.models import BundleSwitchStatus, NumberOrderStatus
 
 AREAS = ("CTA1", "CTA2", "CTA3", "CTA4", "CTA5", "CTA6")
 
 
 def _refused(request: HttpRequest, exc: ApplicationError) -> None:
-    messages.error(request, exc.message + (f" ({exc.rule})" if exc.rule else ""))
+    messages.error(request, plain_message(exc) + (f" (rule {exc.rule})" if exc.rule else ""))
 
 
 @portal_view
@@ -109,6 +110,38 @@ def number_order_submit(request: HttpRequest, number_order_id: int) -> HttpRespo
             raise
         _refused(request, exc)
     return redirect("voice:number_order", number_order_id=number_order_id)
+
+
+@require_POST
+@portal_view
+def number_order_draft(request: HttpRequest, number_order_id: int) -> HttpResponse:
+    try:
+        drafts.number_order_draft_update(
+            actor=actor_of(request),
+            order_id=number_order_id,
+            address=request.POST.get("address", ""),
+            number=request.POST.get("number", ""),
+        )
+        messages.success(request, "Draft saved.")
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise
+        _refused(request, exc)
+    return redirect("voice:number_order", number_order_id=number_order_id)
+
+
+@require_POST
+@portal_view
+def number_order_draft_delete(request: HttpRequest, number_order_id: int) -> HttpResponse:
+    try:
+        drafts.number_order_draft_delete(actor=actor_of(request), order_id=number_order_id)
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise
+        _refused(request, exc)
+        return redirect("voice:number_order", number_order_id=number_order_id)
+    messages.success(request, "Draft deleted.")
+    return redirect("voice:numbers")
 
 
 @portal_view
