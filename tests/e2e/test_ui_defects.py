@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django.urls import reverse
@@ -135,15 +136,23 @@ def test_a_taken_name_is_said_once_with_its_rule_once(page: Page, login: Login) 
     page.fill("[name='licence_UC-BUSINESS']", "1")
     # when it previews, then confirms, the same name
     page.get_by_role("button", name="Preview").click()
-    preview = page.locator("#preview")
-    expect(preview).to_contain_text("is taken")
-    # then the error says it once, without the field's key, with the rule once
-    text = preview.inner_text()
+    block = page.locator("#change-block")
+    expect(block).to_contain_text("is taken")
+    # then the error says it once, at the name, without the field's key, with the rule once
+    expect(page.locator("#id_name")).to_have_class(re.compile("is-invalid"))
+    text = block.inner_text()
     assert text.count("is taken") == 1 and text.count("R-PBX-1") == 1, text
     assert "name:" not in text, text
     page.get_by_role("button", name="Confirm").click()
     main = page.locator("main").inner_text()
     assert main.count("is taken") == 1 and main.count("R-PBX-1") == 1, main
+    # when it corrects the name and previews again, the error is gone and the preview shows
+    page.fill("#id_name", "free-name")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#preview")).to_contain_text("what it will charge")
+    expect(page.locator("#change-block")).not_to_contain_text("is taken")
+    expect(page.locator("#id_name")).not_to_have_class(re.compile("is-invalid"))
+    expect(page.locator("#id_name")).to_have_value("free-name")
 
 
 def test_close_ssh_is_offered_only_while_a_window_is_open(page: Page, login: Login) -> None:
@@ -155,6 +164,12 @@ def test_close_ssh_is_offered_only_while_a_window_is_open(page: Page, login: Log
     # then "Close SSH now" is not offered
     expect(page.get_by_role("button", name="Open SSH")).to_be_visible()
     expect(page.get_by_role("button", name="Close SSH now")).to_have_count(0)
+    # when it asks for more than 24 hours, the refusal is at the field and the value is kept
+    page.fill("#ssh_minutes", "1441")
+    page.get_by_role("button", name="Open SSH").click()
+    expect(page.locator("#ssh_minutes")).to_have_value("1441")
+    expect(page.locator("#ssh_minutes")).to_have_class(re.compile("is-invalid"))
+    expect(page.locator("main")).to_contain_text("Between 1 and 1440")
     # when a window is open, it is
     ssh_open(actor=world.actor, pbx_id=pbx.pk, minutes=30, now=timezone.now())
     page.reload()

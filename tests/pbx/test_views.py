@@ -179,6 +179,8 @@ def test_ssh_open_close_and_the_24_hour_limit(world: World, client: Client) -> N
     pbx = world.pbx(start=date(2020, 5, 15), cloud=True)
     too_long = client.post(f"/pbxs/{pbx.pk}/ssh/open/", {"minutes": 1441}, follow=True)
     assert "R-PBX-11" in text(too_long) and not SshWindow.objects.exists()
+    # the refused value stays in the field, with the error at it (issue 16)
+    assert too_long.status_code == 400 and 'value="1441"' in text(too_long)
     client.post(f"/pbxs/{pbx.pk}/ssh/open/", {"minutes": 60})
     window = SshWindow.objects.get(pbx=pbx)
     assert (window.closes_at - window.opened_at).total_seconds() == 3600

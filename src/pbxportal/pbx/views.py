@@ -67,6 +67,19 @@ def _issued(request: HttpRequest, result: ChangeResult, done: str) -> None:
         )
 
 
+BLOCK = "change-block"
+
+
+def _whole_block(request: HttpRequest) -> bool:
+    """The change page's Preview swaps the form with the preview (``hx-select`` of the whole page),
+    so an error shown at a field goes away once the value is corrected (issue 16)."""
+    return request.headers.get("HX-Target") == BLOCK
+
+
+def _page_status(request: HttpRequest, form: forms.Form) -> int:
+    return 400 if form.errors and not _is_htmx(request) else 200
+
+
 def _change(
     request: HttpRequest, *, form: forms.Form, run: Run, title: str, action_url: str, done: str, back: str
 ) -> HttpResponse:
@@ -89,10 +102,10 @@ def _change(
         "action_url": action_url,
         "back": back,
     }
-    if _is_htmx(request):
+    if _is_htmx(request) and not _whole_block(request):
         # htmx swaps only 2xx answers: a refusal comes back as a 200 partial showing the rule.
         return render(request, "pbx/_preview.html", context)
-    return render(request, "pbx/change.html", context, status=400 if form.errors else 200)
+    return render(request, "pbx/change.html", context, status=_page_status(request, form))
 
 
 def _profiles() -> list[Any]:
@@ -145,9 +158,9 @@ def pbx_create(request: HttpRequest) -> HttpResponse:
                 _issued(request, result, f"PBX {result.pbx.name} created.")
                 return _redirect(request, reverse("pbx:detail", args=[result.pbx.pk]))
     context = {"form": form, "plan": result.plan if result else None, "title": "First invoice"}
-    if _is_htmx(request):
+    if _is_htmx(request) and not _whole_block(request):
         return render(request, "pbx/_preview.html", context)
-    return render(request, "pbx/new.html", context, status=400 if form.errors else 200)
+    return render(request, "pbx/new.html", context, status=_page_status(request, form))
 
 
 # --- The PBX page -------------------------------------------------------------------------------
@@ -171,6 +184,12 @@ def _forms(pbx: Pbx) -> dict[str, forms.Form]:
 def pbx_detail(request: HttpRequest, pbx_id: int) -> HttpResponse:
     actor = actor_of(request)
     pbx = selectors.pbx_get(actor=actor, pbx_id=pbx_id)
+    return _detail_page(request, pbx)
+
+
+def _detail_page(request: HttpRequest, pbx: Pbx, status: int = 200, **forms_: forms.Form) -> HttpResponse:
+    """The PBX page; a refused form of the page comes back bound (its values and errors kept)."""
+    actor = actor_of(request)
     subscriptions = selectors.subscription_list(actor=actor, pbx_id=pbx.pk, include_ended=True)
     context = {
         "pbx": pbx,
@@ -184,8 +203,9 @@ def pbx_detail(request: HttpRequest, pbx_id: int) -> HttpResponse:
         "corrections": selectors.correction_list(actor=actor, pbx_id=pbx.pk),
         "invoices": invoice_list(actor=actor, pbx_id=pbx.pk),
         **_forms(pbx),
+        **forms_,
     }
-    return render(request, "pbx/detail.html", context)
+    return render(request, "pbx/detail.html", context, status=status)
 
 
 @portal_view
@@ -321,7 +341,7 @@ def subscription_auto_renew(request: HttpRequest, subscription_id: int) -> HttpR
 def ssh_open(request: HttpRequest, pbx_id: int) -> HttpResponse:
     actor = actor_of(request)
     pbx = selectors.pbx_get(actor=actor, pbx_id=pbx_id)
-    form = SshOpenForm(request.POST)
+    form = SshOpenForm(request.POST, auto_id="ssh_%s")
     if form.is_valid():
         try:
             window = services.ssh_open(
@@ -333,8 +353,8 @@ def ssh_open(request: HttpRequest, pbx_id: int) -> HttpResponse:
             closes = timezone.localtime(window.closes_at).strftime("%Y-%m-%d %H:%M %Z")
             messages.success(request, f"SSH port 2222 open until {closes}.")
             return redirect("pbx:detail", pbx_id=pbx.pk)
-    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-    return redirect("pbx:detail", pbx_id=pbx.pk)
+    # Refused: the page again with the value typed and the error at the field (issue 16).
+    return _detail_page(request, pbx, status=400, ssh_form=form)
 
 
 @portal_view
