@@ -106,11 +106,17 @@ def login() -> Login:
     return log_in
 
 
+def _open_collapsed_menu(page: Page) -> None:
+    """On a narrow screen the menu is behind its toggle: open it and wait until it is shown."""
+    toggler = page.locator(".navbar-toggler")
+    if toggler.is_visible() and "show" not in (page.locator("#main-menu").get_attribute("class") or ""):
+        toggler.click()
+        expect(page.locator("#main-menu.show")).to_be_visible()
+
+
 def open_menu(page: Page, group: str, entry: str) -> None:
     """Open ``entry`` of the menu ``group`` by clicking, as a user would (common/navigation.py)."""
-    toggler = page.locator(".navbar-toggler")
-    if toggler.is_visible() and not page.locator("#main-menu").is_visible():
-        toggler.click()
+    _open_collapsed_menu(page)
     page.locator(f"[data-menu-group='{group}'] > button").click()
     page.locator(f"[data-menu-group='{group}'] .dropdown-menu").get_by_role(
         "link", name=entry, exact=True
@@ -120,11 +126,10 @@ def open_menu(page: Page, group: str, entry: str) -> None:
 
 def log_out(page: Page) -> None:
     """Log out with the button of the menu bar (opening the collapsed menu first on a phone)."""
-    toggler = page.locator(".navbar-toggler")
-    if toggler.is_visible() and not page.locator("#main-menu").is_visible():
-        toggler.click()
-    page.get_by_role("button", name="Log out").click()
-    page.wait_for_url("**/login/")
+    _open_collapsed_menu(page)
+    with page.expect_navigation():
+        page.locator(".who").get_by_role("button", name="Log out").click()
+    expect(page.locator("#id_username")).to_be_visible()
 
 
 def menu_entries(page: Page) -> list[tuple[str, str, str]]:

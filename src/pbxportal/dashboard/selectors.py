@@ -11,7 +11,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
+from django.db.models.functions import TruncMonth
 
 from pbxportal.common.actor import Actor
 from pbxportal.common.tenancy import scoped
@@ -73,6 +74,7 @@ class PartnerDashboard:
     corrections: list[CorrectionRequest]
     usage: list[UsageRow]
     latest_invoices: list[Invoice]
+    invoices_by_month: list[tuple[str, Decimal]]
 
     @property
     def open_order_count(self) -> int:
@@ -123,6 +125,30 @@ def usage_this_month(*, actor: Actor, today: date) -> list[UsageRow]:
     return rows
 
 
+def invoices_per_month(*, actor: Actor, today: date, months: int = 12) -> list[tuple[str, Decimal]]:
+    """Total invoiced per calendar month of issue, the last ``months`` months up to this one
+    (credit notes count negative: they are issued documents too)."""
+    first = today.replace(day=1)
+    starts = []
+    for back in range(months - 1, -1, -1):
+        year, month = divmod(first.year * 12 + first.month - 1 - back, 12)
+        starts.append(date(year, month + 1, 1))
+    totals = {start: Decimal(0) for start in starts}
+    rows = (
+        scoped(Invoice, actor)
+        .filter(issued_on__gte=starts[0], issued_on__lte=today)
+        .exclude(status__in=[InvoiceStatus.DRAFT, InvoiceStatus.VOID])
+        .annotate(month=TruncMonth("issued_on"))
+        .values("month")
+        .annotate(total=Sum("total"))
+    )
+    for row in rows:
+        month_start = row["month"]
+        if month_start in totals:
+            totals[month_start] = Decimal(row["total"] or 0)
+    return [(start.strftime("%b %Y"), total) for start, total in totals.items()]
+
+
 def partner_dashboard(*, actor: Actor, today: date) -> PartnerDashboard:
     partner_id = actor.own_partner_id
     open_invoices = _open_invoices(actor).select_related("partner")
@@ -153,6 +179,7 @@ def partner_dashboard(*, actor: Actor, today: date) -> PartnerDashboard:
             .order_by("-id")
         ),
         usage=usage_this_month(actor=actor, today=today),
+        invoices_by_month=invoices_per_month(actor=actor, today=today),
         latest_invoices=list(
             scoped(Invoice, actor).exclude(status=InvoiceStatus.DRAFT).order_by("-id")[:LATEST]
         ),

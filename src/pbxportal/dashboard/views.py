@@ -16,7 +16,17 @@ def partner_dashboard(request: HttpRequest) -> HttpResponse:
     if actor.is_staff:
         return redirect("dashboard:staff")
     board = selectors.partner_dashboard(actor=actor, today=vendor_today())
-    return render(request, "dashboard/partner.html", {"board": board})
+    chart = {
+        "type": "bar",
+        "labels": [label for label, _ in board.invoices_by_month],
+        "series": [
+            {
+                "label": f"Invoiced ({board.balance.currency})",
+                "data": [str(t) for _, t in board.invoices_by_month],
+            }
+        ],
+    }
+    return render(request, "dashboard/partner.html", {"board": board, "invoice_chart": chart})
 
 
 @staff_view

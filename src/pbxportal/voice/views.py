@@ -18,7 +18,7 @@ from pbxportal.common.tenancy import scoped
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.common.views import actor_of, paginate, portal_view, staff_view
 from pbxportal.pbx.models import Pbx
-from pbxportal.voice import drafts, selectors, services
+from pbxportal.voice import charts, drafts, selectors, services
 from pbxportal.voice.models import BundleSwitchStatus, NumberOrderStatus
 
 AREAS = ("CTA1", "CTA2", "CTA3", "CTA4", "CTA5", "CTA6")
@@ -182,6 +182,8 @@ def usage(request: HttpRequest, pbx_id: int) -> HttpResponse:
         for area, value in minutes.items()
     ]
     row = selectors.usage_month(pbx=pbx, month=month)
+    by_day = charts.allowance_by_day(pbx=pbx, month=month, usage=row)
+    by_area = charts.cost_by_area(lines)
     return render(
         request,
         "voice/usage.html",
@@ -194,6 +196,25 @@ def usage(request: HttpRequest, pbx_id: int) -> HttpResponse:
             "usage": row,
             "errors": selectors.call_errors(pbx=pbx, month=month)[:50],
             "allowance_left_minutes": row.allowance_left // 60 if row else 0,
+            "allowance_chart": {
+                "type": "line",
+                "labels": by_day["labels"],
+                "series": [
+                    {"label": "Allowance used (min)", "data": by_day["used"]},
+                    {"label": "Pool (min)", "data": [by_day["pool"]] * len(by_day["labels"]), "dashed": True},
+                ],
+            },
+            "allowance_days": list(zip(by_day["labels"], by_day["used"], strict=True)),
+            "allowance_pool": by_day["pool"],
+            "area_chart": {
+                "type": "bar",
+                "labels": by_area["labels"],
+                "series": [
+                    {"label": f"Cost ({pbx.partner.price_book.currency})", "data": by_area["amounts"]}
+                ],
+            },
+            "area_costs": list(zip(by_area["labels"], by_area["amounts"], strict=True)),
+            "currency": pbx.partner.price_book.currency,
         },
     )
 
