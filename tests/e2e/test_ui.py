@@ -179,6 +179,44 @@ def test_partner_admin_lands_on_the_dashboard_and_reaches_each_item_in_one_click
     # and one click on the pending order (the filed correction) opens its PBX
     page.locator("#open-orders").get_by_role("link", name=f"#{correction.pk} on fresh-pbx").click()
     expect(page).to_have_url(f"{page.url.split('/pbxs/')[0]}/pbxs/{fresh.pk}/#corrections")
+    # (the PBX workspace opens on its Corrections tab, listing the filed correction)
+    expect(page.get_by_role("tab", name="Corrections")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#corrections")).to_be_visible()
+    expect(page.locator("#corrections tbody tr")).to_have_count(1)
+
+
+def test_the_pbx_workspace_has_tabs_and_a_short_page(page: Page, login: Login) -> None:
+    # given a partner with a cloud PBX, on a 1366 px screen
+    world = World()
+    pbx = world.pbx(start=vendor_today(), cloud=True, name="tabbed")
+    page.set_viewport_size(DESKTOP)
+    login(page, "p-admin", "x" * 12)
+    page.goto(f"/pbxs/{pbx.pk}/")
+    # then the workspace has its tabs, the overview open and the rest behind their tabs
+    tabs = page.get_by_role("tab")
+    expect(tabs).to_have_text(
+        [
+            "Overview",
+            "Licences",
+            "Services",
+            "Voice and numbers",
+            "Hardware",
+            "Licence and SSH",
+            "Corrections",
+            "Invoices",
+            "History",
+        ]
+    )
+    expect(page.locator("#overview")).to_be_visible()
+    expect(page.locator("#service_product_code")).to_be_hidden()
+    assert int(page.evaluate("document.documentElement.scrollHeight")) < 1400
+    # when it opens the Services tab, the service form shows and the address names the tab
+    page.get_by_role("tab", name="Services").click()
+    expect(page.locator("#service_product_code")).to_be_visible()
+    expect(page).to_have_url(f"{page.url.split('#')[0]}#services")
+    # and a reload lands on the same tab
+    page.reload()
+    expect(page.locator("#service_product_code")).to_be_visible()
 
 
 def test_the_axe_check_reports_a_violation_when_there_is_one(

@@ -161,6 +161,7 @@ def test_close_ssh_is_offered_only_while_a_window_is_open(page: Page, login: Log
     pbx = world.pbx(start=vendor_today(), cloud=True, name="cloud-1")
     login(page, "p-admin", "x" * 12)
     page.goto(f"/pbxs/{pbx.pk}/")
+    page.get_by_role("tab", name="Licence and SSH").click()
     # then "Close SSH now" is not offered
     expect(page.get_by_role("button", name="Open SSH")).to_be_visible()
     expect(page.get_by_role("button", name="Close SSH now")).to_have_count(0)
@@ -226,7 +227,7 @@ def test_only_products_the_partner_can_buy_are_offered(
     assert not [m for m in models if m.startswith("PSE-")], models
     # when it opens the cloud PBX's page, the service list has only voice and storage services,
     # each priced in its book for the PBX's term
-    page.goto(f"/pbxs/{pbx.pk}/")
+    page.goto(f"/pbxs/{pbx.pk}/#services")
     codes = page.locator("#service_product_code option").evaluate_all("els => els.map(e => e.value)")
     assert codes
     families = dict(Product.objects.filter(code__in=codes).values_list("code", "family"))

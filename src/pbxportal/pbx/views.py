@@ -187,7 +187,14 @@ def pbx_detail(request: HttpRequest, pbx_id: int) -> HttpResponse:
     return _detail_page(request, pbx)
 
 
-def _detail_page(request: HttpRequest, pbx: Pbx, status: int = 200, **forms_: forms.Form) -> HttpResponse:
+def _to_tab(pbx: Pbx, tab: str) -> HttpResponse:
+    """Back to a tab of the PBX workspace (its id in the address, docs/ui.md)."""
+    return redirect(reverse("pbx:detail", args=[pbx.pk]) + f"#{tab}")
+
+
+def _detail_page(
+    request: HttpRequest, pbx: Pbx, status: int = 200, open_tab: str = "", **forms_: forms.Form
+) -> HttpResponse:
     """The PBX page; a refused form of the page comes back bound (its values and errors kept)."""
     actor = actor_of(request)
     subscriptions = selectors.subscription_list(actor=actor, pbx_id=pbx.pk, include_ended=True)
@@ -202,6 +209,7 @@ def _detail_page(request: HttpRequest, pbx: Pbx, status: int = 200, **forms_: fo
         "ledger": selectors.ledger(actor=actor, pbx_id=pbx.pk),
         "corrections": selectors.correction_list(actor=actor, pbx_id=pbx.pk),
         "invoices": invoice_list(actor=actor, pbx_id=pbx.pk),
+        "open_tab": open_tab,
         **_forms(pbx),
         **forms_,
     }
@@ -352,9 +360,9 @@ def ssh_open(request: HttpRequest, pbx_id: int) -> HttpResponse:
         else:
             closes = timezone.localtime(window.closes_at).strftime("%Y-%m-%d %H:%M %Z")
             messages.success(request, f"SSH port 2222 open until {closes}.")
-            return redirect("pbx:detail", pbx_id=pbx.pk)
+            return _to_tab(pbx, "access")
     # Refused: the page again with the value typed and the error at the field (issue 16).
-    return _detail_page(request, pbx, status=400, ssh_form=form)
+    return _detail_page(request, pbx, status=400, open_tab="access", ssh_form=form)
 
 
 @portal_view
@@ -364,7 +372,7 @@ def ssh_close(request: HttpRequest, pbx_id: int) -> HttpResponse:
     pbx = selectors.pbx_get(actor=actor, pbx_id=pbx_id)
     closed = services.ssh_close(actor=actor, pbx_id=pbx.pk, now=timezone.now())
     messages.success(request, "SSH closed." if closed else "SSH was not open.")
-    return redirect("pbx:detail", pbx_id=pbx.pk)
+    return _to_tab(pbx, "access")
 
 
 @portal_view
@@ -390,7 +398,7 @@ def correction_file(request: HttpRequest, pbx_id: int) -> HttpResponse:
             messages.success(
                 request, "Correction request filed; the vendor's staff will review it (R-PBX-10)."
             )
-            return redirect("pbx:detail", pbx_id=pbx.pk)
+            return _to_tab(pbx, "corrections")
     context = {"pbx": pbx, "form": form}
     return render(request, "pbx/correction_form.html", context, status=400)
 
