@@ -27,8 +27,8 @@ def test_login_with_the_right_password_opens_the_dashboard(user_a: User) -> None
     response = client.post("/login/", {"login": user_a.username, "password": PASSWORD})
     # then they are sent to their dashboard and the session is theirs
     assert response.status_code == 302
-    assert response["Location"] == "/customers/"
-    assert client.get("/customers/").status_code == 200
+    assert response["Location"] == "/dashboard/"
+    assert client.get("/dashboard/").status_code == 200
     assert int(client.session["_auth_user_id"]) == user_a.pk
 
 
@@ -37,7 +37,7 @@ def test_staff_login_lands_on_the_staff_area(vendor_admin: User) -> None:
     response = Client().post("/login/", {"login": vendor_admin.username, "password": PASSWORD})
     # then the staff area is where they land
     assert response.status_code == 302
-    assert response["Location"] == "/staff/partners/"
+    assert response["Location"] == "/dashboard/staff/"
 
 
 def test_wrong_password_is_refused(user_a: User) -> None:

@@ -255,7 +255,7 @@ def test_price_book_page_search_and_family(demo: None) -> None:
     # and when filtered by family, only that family
     html = client.get("/price-book/?family=storage").content.decode()
     families = re.findall(r"<tr><td>[^<]+</td><td>[^<]*</td><td>([^<]+)</td>", html)
-    assert families and set(families) == {"storage"}
+    assert families and set(families) == {"Cloud storage"}  # the family in words (R-UI-1)
 
 
 def test_staff_price_book_page_refuses_partners(demo: None) -> None:

@@ -11,6 +11,9 @@ Reuse these fixtures in every browser test of the project:
 - ``login``: ``login(page, username, password)`` logs in through the login form (allauth); staff
   (STAFF_MFA_REQUIRED) set up TOTP on their first login, with the secret read from the set-up page
   and codes computed by pyotp; later logins in the same test give a code (``totp_secrets``).
+- ``open_menu(page, "Billing", "Invoices")``: opens a page from the main menu as a user does
+  (the collapsed menu's toggle first on a narrow screen, then the group, then the entry);
+  ``menu_entries(page)`` lists ``(group, entry, url)`` of the menu the page shows.
 
 Every test in this directory is marked ``e2e`` automatically. The live server shares the test
 database, so browser tests need ``transactional_db`` (``demo_data`` and ``page`` request it).
@@ -126,6 +129,45 @@ def login(totp_secrets: dict[str, str]) -> Login:
             page.fill("#id_code", _totp_now(secret))
             _submit(page)
             page.goto("/")
+        toggler = page.locator(".navbar-toggler")
+        if toggler.is_visible():
+            toggler.click()
         expect(page.locator(".who")).to_contain_text(username)
 
     return log_in
+
+
+def _open_collapsed_menu(page: Page) -> None:
+    """On a narrow screen the menu is behind its toggle: open it and wait until it is shown."""
+    toggler = page.locator(".navbar-toggler")
+    if toggler.is_visible() and "show" not in (page.locator("#main-menu").get_attribute("class") or ""):
+        toggler.click()
+        expect(page.locator("#main-menu.show")).to_be_visible()
+
+
+def open_menu(page: Page, group: str, entry: str) -> None:
+    """Open ``entry`` of the menu ``group`` by clicking, as a user would (common/navigation.py)."""
+    _open_collapsed_menu(page)
+    page.locator(f"[data-menu-group='{group}'] > button").click()
+    page.locator(f"[data-menu-group='{group}'] .dropdown-menu").get_by_role(
+        "link", name=entry, exact=True
+    ).click()
+    page.wait_for_load_state()
+
+
+def log_out(page: Page) -> None:
+    """Log out with the button of the menu bar (opening the collapsed menu first on a phone)."""
+    _open_collapsed_menu(page)
+    with page.expect_navigation():
+        page.locator(".who").get_by_role("button", name="Log out").click()
+    expect(page.locator("#id_username")).to_be_visible()
+
+
+def menu_entries(page: Page) -> list[tuple[str, str, str]]:
+    """Every ``(group, entry label, url)`` of the menu on the current page."""
+    rows: list[tuple[str, str, str]] = []
+    for group in page.locator("[data-menu-group]").all():
+        name = group.get_attribute("data-menu-group") or ""
+        for link in group.locator(".dropdown-item").all():
+            rows.append((name, (link.text_content() or "").strip(), link.get_attribute("href") or ""))
+    return rows

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from pbxportal.catalog.models import DestinationRate, Price
 from pbxportal.catalog.selectors import EXPORT_COLUMNS
-from tests.e2e.conftest import Login
+from tests.e2e.conftest import Login, open_menu
 
 
 def _xlsx_rows(path: Path) -> list[tuple[object, ...]]:
@@ -26,7 +26,7 @@ def test_partner_searches_and_downloads_its_price_book(
     # given the demo partner alpha (Gold EUR book), logged in through the form
     login(page, "alpha-admin", demo_data["alpha-admin"])
     # when it opens its price book from the navigation
-    page.get_by_role("link", name="Price book").click()
+    open_menu(page, "Customers & PBXs", "Price book")
     # then the book and its demo prices are listed
     expect(page.locator("h1")).to_contain_text("Gold (EUR)")
     expect(page.locator(".alert.warning")).to_contain_text("Demo data")
@@ -67,7 +67,7 @@ def test_partner_creates_and_edits_a_customer_on_the_dashboard(
 ) -> None:
     # given the demo partner alpha on its dashboard, with its demo customers
     login(page, "alpha-admin", demo_data["alpha-admin"])
-    page.get_by_role("link", name="Customers").click()
+    open_menu(page, "Customers & PBXs", "Customers")
     expect(page.locator("#customers")).to_contain_text("Rossi Logistica")
 
     # when it creates a customer with the form
@@ -91,7 +91,7 @@ def test_partner_creates_and_edits_a_customer_on_the_dashboard(
     expect(page.locator(".card")).to_contain_text("Genova")
 
     # and the dashboard lists it, and finds it by search
-    page.get_by_role("link", name="Customers").click()
+    open_menu(page, "Customers & PBXs", "Customers")
     page.fill("#q", "Genova")
     rows = page.locator("#customers tbody tr")
     expect(rows).to_have_count(1)
@@ -109,7 +109,7 @@ def test_a_refused_form_shows_the_reason_on_its_field(
     page.fill("#id_country", "QQ")
     page.get_by_role("button", name="Save").click()
     # then the form is shown again with the reason under the field
-    expect(page.locator(".errors")).to_contain_text("not an ISO 3166 country code")
+    expect(page.locator(".invalid-feedback")).to_contain_text("not an ISO 3166 country code")
     expect(page.locator("#id_name")).to_have_value("Nowhere Ltd")
 
 

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.hardware.models import HardwareOrder, StockItem
 from pbxportal.pbx.models import Subscription
-from tests.e2e.conftest import Login
+from tests.e2e.conftest import Login, open_menu
 from tests.hardware.helpers import PDF
 from tests.pbx.builders import World
 
@@ -29,7 +29,7 @@ def test_agreement_accepted_cart_saved_checked_out_shipped_and_delivered(page: P
 
     # when the partner uploads the agreement signed by its customer
     _as(page, login, world.user.username)
-    page.get_by_role("link", name="HWaaS agreements").click()
+    open_menu(page, "Orders", "HWaaS agreements")
     page.select_option("#id_customer", label="C")
     page.set_input_files(
         "#id_file", files=[{"name": "signed.pdf", "mimeType": "application/pdf", "buffer": PDF}]
@@ -38,19 +38,19 @@ def test_agreement_accepted_cart_saved_checked_out_shipped_and_delivered(page: P
     expect(page.locator(".alert.success")).to_contain_text("area manager will review it")
     expect(page.locator("tbody tr").first).to_contain_text("Waiting for review")
     # then no cart can be opened for that customer yet
-    page.get_by_role("link", name="Orders", exact=True).click()
+    open_menu(page, "Orders", "Hardware orders")
     expect(page.locator("form.card")).to_contain_text("accepted HWaaS agreement")
 
     # when the area manager accepts it
     _as(page, login, world.manager.username)
-    page.get_by_role("link", name="HWaaS agreements").click()
+    open_menu(page, "Review", "HWaaS agreements")
     row = page.locator("tr", has_text="signed.pdf")
     row.get_by_role("button", name="Accept").click()
     expect(page.locator(".alert.success")).to_contain_text("accepted")
 
     # and the partner opens a cart for the PBX, adds 2 phones, changes to 3 and saves it
     _as(page, login, world.user.username)
-    page.get_by_role("link", name="Orders", exact=True).click()
+    open_menu(page, "Orders", "Hardware orders")
     page.select_option("#pbx_id", str(pbx.pk))
     page.get_by_role("button", name="New cart").click()
     page.select_option("#product_code", "HW-PHONE")
@@ -63,7 +63,7 @@ def test_agreement_accepted_cart_saved_checked_out_shipped_and_delivered(page: P
     assert order.status == "draft"
 
     # then, coming back to the draft from the Orders list, it checks out
-    page.get_by_role("link", name="Orders", exact=True).click()
+    open_menu(page, "Orders", "Hardware orders")
     page.get_by_role("link", name=order.number).click()
     expect(page.locator("[aria-label='Quantity of HW-PHONE']")).to_have_value("3")
     expect(page.locator(".card", has_text="Charged today")).to_contain_text("Hw-Phone")
@@ -74,7 +74,7 @@ def test_agreement_accepted_cart_saved_checked_out_shipped_and_delivered(page: P
 
     # when staff confirm and ship it with a tracking number, and mark it delivered
     _as(page, login, world.manager.username)
-    page.get_by_role("link", name="Hardware orders").click()
+    open_menu(page, "Hardware", "Hardware orders")
     page.get_by_role("link", name=order.number).click()
     page.get_by_role("button", name="Mark confirmed").click()
     expect(page.locator("#order-status")).to_have_text("Confirmed")
@@ -88,7 +88,7 @@ def test_agreement_accepted_cart_saved_checked_out_shipped_and_delivered(page: P
 
     # then the partner sees it delivered, with its history
     _as(page, login, world.user.username)
-    page.get_by_role("link", name="Orders", exact=True).click()
+    open_menu(page, "Orders", "Hardware orders")
     expect(page.locator(f"tr[data-order='{order.pk}'] .order-status")).to_have_text("Delivered")
     page.get_by_role("link", name=order.number).click()
     expect(page.locator("#history tbody tr")).to_have_count(5)

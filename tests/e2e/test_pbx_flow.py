@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from pbxportal.invoicing.models import Invoice, InvoiceStatus
 from pbxportal.pbx.models import Pbx
-from tests.e2e.conftest import Login
+from tests.e2e.conftest import Login, open_menu
 from tests.pbx.builders import World
 
 
@@ -25,7 +25,7 @@ def test_create_a_cloud_pbx_add_storage_mid_term_preview_confirm_and_read_the_in
     with time_machine.travel(datetime(2020, 5, 15, 10, tzinfo=UTC), tick=True):
         login(page, world.user.username, "x" * 12)
         # when they create a yearly cloud PBX with 4 UC-Business users on 2020-05-15
-        page.get_by_role("link", name="PBXs").click()
+        open_menu(page, "Customers & PBXs", "PBXs")
         page.get_by_role("link", name="New PBX").click()
         page.select_option("#id_customer_id", label="C")
         page.select_option("#id_model_code", "WPBX-CLOUD")
@@ -47,6 +47,7 @@ def test_create_a_cloud_pbx_add_storage_mid_term_preview_confirm_and_read_the_in
         # when, on 2020-08-10, they preview one storage block on the PBX page
         login(page, world.user.username, "x" * 12)
         page.goto(f"/pbxs/{pbx.pk}/")
+        page.get_by_role("tab", name="Services").click()
         service_form = page.locator("form:has(#service_product_code)")
         page.select_option("#service_product_code", "STORAGE-50")
         page.fill("#service_quantity", "1")
@@ -66,6 +67,7 @@ def test_create_a_cloud_pbx_add_storage_mid_term_preview_confirm_and_read_the_in
         # then the invoice of the PBX holds that line
         invoice = Invoice.objects.filter(pbx=pbx).order_by("-id").first()
         assert invoice is not None and invoice.number is not None
+        page.get_by_role("tab", name="Invoices").click()
         page.get_by_role("link", name=invoice.number).click()
         expect(page.locator("h1")).to_contain_text(invoice.number)
         line = page.locator("table.lines tbody tr")

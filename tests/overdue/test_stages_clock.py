@@ -144,4 +144,4 @@ def test_login_without_overdue_goes_to_the_dashboard(db: Any) -> None:
     world.pbx(start=START)
     with _at(START + timedelta(days=3)):
         response = Client().post("/login/", {"login": "p-admin", "password": "x" * 12}, follow=True)
-    assert response.redirect_chain[-1][0] == "/customers/"
+    assert response.redirect_chain[-1][0] == "/dashboard/"

@@ -81,7 +81,8 @@ def test_the_staff_page_shows_the_progress(world: Any, client_for: Any) -> None:
     billrun_day(day=RENEWAL_DAY)
     response = client_for(world.staff).get("/staff/bill-runs/")
     assert response.status_code == 200
-    assert b'<progress max="7" value="7">' in response.content
+    assert b'aria-valuenow="7" aria-valuemin="0" aria-valuemax="7"' in response.content
+    assert b"7 of 7" in response.content
 
 
 def test_a_bill_run_reports_its_progress_as_metrics(world: Any) -> None:

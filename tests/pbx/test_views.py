@@ -137,12 +137,13 @@ def test_licence_increase_preview_shows_the_proration_and_confirm_issues_it(
 
 
 def test_refusals_show_their_rule_on_the_form(world: World, client: Client) -> None:
-    pbx = world.pbx(start=date(2020, 5, 15))
+    # (the PBX page sells voice and, to a cloud PBX, storage: the R-CO-1 term check is shown on storage)
+    pbx = world.pbx(start=date(2020, 5, 15), cloud=True)
     with on(date(2021, 1, 31)):
         decrease = client.post(f"/pbxs/{pbx.pk}/licences/", {"profile": "UC-BUSINESS", "quantity": 1})
         monthly = client.post(
             f"/pbxs/{pbx.pk}/services/",
-            {"product_code": "HW-PHONE", "quantity": 1, "term": "monthly"},
+            {"product_code": "STORAGE-50", "quantity": 1, "term": "monthly"},
             headers=HTMX,
         )
     # then R-PBX-8 on the plain page (400) and R-CO-1 in the htmx partial (200, so htmx shows it)
@@ -178,6 +179,8 @@ def test_ssh_open_close_and_the_24_hour_limit(world: World, client: Client) -> N
     pbx = world.pbx(start=date(2020, 5, 15), cloud=True)
     too_long = client.post(f"/pbxs/{pbx.pk}/ssh/open/", {"minutes": 1441}, follow=True)
     assert "R-PBX-11" in text(too_long) and not SshWindow.objects.exists()
+    # the refused value stays in the field, with the error at it (issue 16)
+    assert too_long.status_code == 400 and 'value="1441"' in text(too_long)
     client.post(f"/pbxs/{pbx.pk}/ssh/open/", {"minutes": 60})
     window = SshWindow.objects.get(pbx=pbx)
     assert (window.closes_at - window.opened_at).total_seconds() == 3600

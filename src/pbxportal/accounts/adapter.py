@@ -10,12 +10,8 @@ from django.urls import reverse
 
 
 def landing_url(user: Any) -> str:
-    """Staff land on the partners list, partner users on their customers."""
-    return (
-        reverse("accounts:staff_partners")
-        if getattr(user, "staff_role", "")
-        else reverse("accounts:dashboard")
-    )
+    """Staff land on the staff dashboard, partner users on theirs (R-UI-1, docs/ui.md)."""
+    return reverse("dashboard:staff") if getattr(user, "staff_role", "") else reverse("dashboard:partner")
 
 
 class PortalAccountAdapter(DefaultAccountAdapter):

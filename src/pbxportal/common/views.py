@@ -13,6 +13,7 @@ from django.shortcuts import render
 
 from pbxportal.common.actor import Actor
 from pbxportal.common.errors import ApplicationError
+from pbxportal.common.plain import plain_message
 
 View = Callable[..., HttpResponse]
 PAGE_SIZE = 25
@@ -53,7 +54,8 @@ def paginate(request: HttpRequest, items: Any, per_page: int = PAGE_SIZE) -> Pag
 
 
 def form_error(form: Any, exc: ApplicationError) -> None:
-    """Show a service refusal on the form: on the named field where there is one, with the rule id."""
-    text = exc.message + (f" ({exc.rule})" if exc.rule else "")
+    """Show a service refusal on the form: on the named field where there is one, in words (the
+    field's key not repeated, the rule id once at the end)."""
     field = next((f for f in exc.fields if f in form.fields), None)
-    form.add_error(field, text)
+    text = plain_message(exc, keep_field=field is None)
+    form.add_error(field, text + (f" (rule {exc.rule})" if exc.rule else ""))

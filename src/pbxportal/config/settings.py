@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    "crispy_forms",
+    "crispy_bootstrap5",
     "pbxportal.common",
     "pbxportal.ops",
     "pbxportal.accounts",
@@ -53,6 +55,7 @@ INSTALLED_APPS = [
     "pbxportal.hardware",
     "pbxportal.voice",
     "pbxportal.agent",
+    "pbxportal.dashboard",
     # Sign-in, password reset/change, email addresses and MFA (docs/accounts.md). After the portal's
     # apps, so accounts/templates/allauth/... (the portal's look) override allauth's templates.
     "allauth",
@@ -179,6 +182,10 @@ VENDOR_TIMEZONE = os.environ.get("VENDOR_TIMEZONE", "Europe/Rome")
 VENDOR_COUNTRY = os.environ.get("VENDOR_COUNTRY", "IT")
 VENDOR_NAME = os.environ.get("VENDOR_NAME", "Demo PBX Vendor")
 VENDOR_DOMAIN = os.environ.get("VENDOR_DOMAIN", "pbx.example.net")
+
+# Forms render with Bootstrap 5 through django-crispy-forms (docs/ui.md).
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", DATA_DIR / "static"))

@@ -5,8 +5,6 @@ class ExpansionsConfig(AppConfig):
     name = "pbxportal.expansions"
     label = "expansions"
 
-    partner_nav = [("Expansion orders", "expansions:orders")]
-
     def ready(self) -> None:
         # The requirement checks register with the engine when the services module is imported.
         from pbxportal.expansions import services

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from pbxportal.common.errors import ApplicationError
+from pbxportal.common.plain import plain_message
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.common.views import actor_of, paginate, portal_view
 from pbxportal.expansions import selectors
@@ -54,7 +55,16 @@ def pbx_expansions(request: HttpRequest, pbx_id: int) -> HttpResponse:
         {
             "pbx": pbx,
             "subscriptions": selectors.pbx_services(actor=actor, pbx_id=pbx.pk),
-            "products": selectors.expansion_products(),
+            # "Change the services" on the checkout comes back with the choices in the query.
+            "rows": [
+                {
+                    "product": product,
+                    "qty": request.GET.get(f"qty_{product.code}", ""),
+                    "one_off": request.GET.get(f"payment_{product.code}") == "one_off",
+                    "standby": request.GET.get(f"standby_{product.code}", ""),
+                }
+                for product in selectors.expansion_products()
+            ],
             "capacity": licence_content(pbx, vendor_today())["capacity"],
         },
     )
@@ -74,15 +84,18 @@ def checkout(request: HttpRequest, pbx_id: int) -> HttpResponse:
         if request.method == "GET"
         else "auto_renew" in data,
         "contact": data.get("billing_contact", ""),
+        "new_name": data.get("new_name", ""),
+        "new_email": data.get("new_email", ""),
+        "new_company": data.get("new_company", ""),
     }
     error = None
     if request.method == "POST":
         new_contact = None
         if choice["contact"] == "new":
             new_contact = {
-                "name": data.get("new_name", ""),
-                "email": data.get("new_email", ""),
-                "company": data.get("new_company", ""),
+                "name": choice["new_name"],
+                "email": choice["new_email"],
+                "company": choice["new_company"],
             }
         try:
             result = expansion_checkout(
@@ -110,7 +123,12 @@ def checkout(request: HttpRequest, pbx_id: int) -> HttpResponse:
         today=vendor_today(),
         preview=True,
     )
-    selection = {k: v for k, v in data.items() if k.startswith(("qty_", "payment_", "standby_"))}
+    # The services chosen, carried as hidden fields ("payment_method" is the checkout's own radio).
+    selection = {
+        k: v
+        for k, v in data.items()
+        if k.startswith(("qty_", "payment_", "standby_")) and k != "payment_method"
+    }
     return render(
         request,
         "expansions/checkout.html",
@@ -122,6 +140,7 @@ def checkout(request: HttpRequest, pbx_id: int) -> HttpResponse:
             "contacts": selectors.billing_contacts(actor=actor),
             "methods": PaymentMethod.choices,
             "choice": choice,
+            "error_text": plain_message(error) if error else "",
             "error": error,
         },
         status=error.status if error else 200,

@@ -7,16 +7,6 @@ class HardwareConfig(AppConfig):
     name = "pbxportal.hardware"
     label = "hardware"
 
-    partner_nav = [
-        ("HWaaS agreements", "hardware:agreements"),
-        ("Orders", "hardware:orders"),
-    ]
-    staff_nav = [
-        ("HWaaS agreements", "hardware:staff_agreements"),
-        ("Hardware orders", "hardware:staff_orders"),
-        ("Stock", "hardware:staff_stock"),
-    ]
-
     def ready(self) -> None:
         # HWaaS's ordering rules join the service-family registry (R-HW-1).
         from pbxportal.hardware import families  # noqa: F401

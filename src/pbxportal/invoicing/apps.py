@@ -5,8 +5,5 @@ class InvoicingConfig(AppConfig):
     name = "pbxportal.invoicing"
     label = "invoicing"
 
-    partner_nav = [("Invoices", "invoicing:list")]
-    staff_nav = [("Bill runs", "invoicing:billruns")]
-
     def ready(self) -> None:
         from pbxportal.invoicing import mail_hook  # noqa: F401  (registers the R-INV-3 mail)

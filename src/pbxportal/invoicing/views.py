@@ -18,7 +18,7 @@ from pbxportal.invoicing.tax_report import tax_report as tax_report_rows
 
 @portal_view
 def invoice_list(request: HttpRequest) -> HttpResponse:
-    page = paginate(request, selectors.invoice_list(actor=actor_of(request)))
+    page = paginate(request, selectors.invoice_list(actor=actor_of(request)).select_related("partner"))
     return render(request, "invoicing/invoice_list.html", {"page": page, "query": ""})
 
 

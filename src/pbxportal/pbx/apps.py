@@ -5,9 +5,6 @@ class PbxConfig(AppConfig):
     name = "pbxportal.pbx"
     label = "pbx"
 
-    partner_nav = [("PBXs", "pbx:list")]
-    staff_nav = [("Corrections", "pbx:staff_corrections")]
-
     def ready(self) -> None:
         # Storage's ordering rule joins the service-family registry (R-PBX-1).
         from pbxportal.pbx import families  # noqa: F401

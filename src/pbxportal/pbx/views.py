@@ -39,7 +39,7 @@ from pbxportal.pbx.forms import (
     SshOpenForm,
 )
 from pbxportal.pbx.models import Pbx, PbxStatus
-from pbxportal.pbx.services import SERVICE_FAMILIES, ChangeResult
+from pbxportal.pbx.services import ChangeResult
 
 Run = Callable[[dict[str, Any], bool], ChangeResult]
 
@@ -67,6 +67,19 @@ def _issued(request: HttpRequest, result: ChangeResult, done: str) -> None:
         )
 
 
+BLOCK = "change-block"
+
+
+def _whole_block(request: HttpRequest) -> bool:
+    """The change page's Preview swaps the form with the preview (``hx-select`` of the whole page),
+    so an error shown at a field goes away once the value is corrected (issue 16)."""
+    return request.headers.get("HX-Target") == BLOCK
+
+
+def _page_status(request: HttpRequest, form: forms.Form) -> int:
+    return 400 if form.errors and not _is_htmx(request) else 200
+
+
 def _change(
     request: HttpRequest, *, form: forms.Form, run: Run, title: str, action_url: str, done: str, back: str
 ) -> HttpResponse:
@@ -89,10 +102,10 @@ def _change(
         "action_url": action_url,
         "back": back,
     }
-    if _is_htmx(request):
+    if _is_htmx(request) and not _whole_block(request):
         # htmx swaps only 2xx answers: a refusal comes back as a 200 partial showing the rule.
         return render(request, "pbx/_preview.html", context)
-    return render(request, "pbx/change.html", context, status=400 if form.errors else 200)
+    return render(request, "pbx/change.html", context, status=_page_status(request, form))
 
 
 def _profiles() -> list[Any]:
@@ -125,7 +138,7 @@ def pbx_create(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         initial={"customer_id": request.GET.get("customer"), "term": "yearly"},
         customers=[(c.pk, c.name) for c in customer_list(actor=actor)],
-        models=selectors.orderable_products(Family.PBX, Family.SOFTWARE_PLAN),
+        models=selectors.new_pbx_models(actor),
         profiles=_profiles(),
     )
     if request.method != "POST":
@@ -145,9 +158,9 @@ def pbx_create(request: HttpRequest) -> HttpResponse:
                 _issued(request, result, f"PBX {result.pbx.name} created.")
                 return _redirect(request, reverse("pbx:detail", args=[result.pbx.pk]))
     context = {"form": form, "plan": result.plan if result else None, "title": "First invoice"}
-    if _is_htmx(request):
+    if _is_htmx(request) and not _whole_block(request):
         return render(request, "pbx/_preview.html", context)
-    return render(request, "pbx/new.html", context, status=400 if form.errors else 200)
+    return render(request, "pbx/new.html", context, status=_page_status(request, form))
 
 
 # --- The PBX page -------------------------------------------------------------------------------
@@ -158,9 +171,7 @@ def _forms(pbx: Pbx) -> dict[str, forms.Form]:
     # One page holds several forms: each gets its own element ids (the field names stay the same).
     return {
         "licence_form": LicenceChangeForm(profiles=_profiles(), auto_id="licence_%s"),
-        "service_form": ServiceOrderForm(
-            products=selectors.orderable_products(*sorted(SERVICE_FAMILIES)), auto_id="service_%s"
-        ),
+        "service_form": ServiceOrderForm(products=selectors.pbx_page_services(pbx), auto_id="service_%s"),
         "plan_form": PlanSwitchForm(plans=plans, auto_id="plan_%s"),
         "ssh_form": SshOpenForm(auto_id="ssh_%s"),
         "correction_form": CorrectionForm(
@@ -173,6 +184,19 @@ def _forms(pbx: Pbx) -> dict[str, forms.Form]:
 def pbx_detail(request: HttpRequest, pbx_id: int) -> HttpResponse:
     actor = actor_of(request)
     pbx = selectors.pbx_get(actor=actor, pbx_id=pbx_id)
+    return _detail_page(request, pbx)
+
+
+def _to_tab(pbx: Pbx, tab: str) -> HttpResponse:
+    """Back to a tab of the PBX workspace (its id in the address, docs/ui.md)."""
+    return redirect(reverse("pbx:detail", args=[pbx.pk]) + f"#{tab}")
+
+
+def _detail_page(
+    request: HttpRequest, pbx: Pbx, status: int = 200, open_tab: str = "", **forms_: forms.Form
+) -> HttpResponse:
+    """The PBX page; a refused form of the page comes back bound (its values and errors kept)."""
+    actor = actor_of(request)
     subscriptions = selectors.subscription_list(actor=actor, pbx_id=pbx.pk, include_ended=True)
     context = {
         "pbx": pbx,
@@ -181,12 +205,15 @@ def pbx_detail(request: HttpRequest, pbx_id: int) -> HttpResponse:
         "subscriptions": subscriptions,
         "has_plan": any(s.product.family == Family.SOFTWARE_PLAN for s in subscriptions),
         "ssh_windows": selectors.ssh_windows(actor=actor, pbx_id=pbx.pk)[:20],
+        "ssh_is_open": selectors.ssh_is_open(actor=actor, pbx_id=pbx.pk, now=timezone.now()),
         "ledger": selectors.ledger(actor=actor, pbx_id=pbx.pk),
         "corrections": selectors.correction_list(actor=actor, pbx_id=pbx.pk),
         "invoices": invoice_list(actor=actor, pbx_id=pbx.pk),
+        "open_tab": open_tab,
         **_forms(pbx),
+        **forms_,
     }
-    return render(request, "pbx/detail.html", context)
+    return render(request, "pbx/detail.html", context, status=status)
 
 
 @portal_view
@@ -235,7 +262,7 @@ def service_order(request: HttpRequest, pbx_id: int) -> HttpResponse:
 
     return _change(
         request,
-        form=ServiceOrderForm(request.POST, products=selectors.orderable_products(*sorted(SERVICE_FAMILIES))),
+        form=ServiceOrderForm(request.POST, products=selectors.pbx_page_services(pbx)),
         run=run,
         title=f"Order a service for {pbx.name}",
         action_url=reverse("pbx:services", args=[pbx.pk]),
@@ -322,7 +349,7 @@ def subscription_auto_renew(request: HttpRequest, subscription_id: int) -> HttpR
 def ssh_open(request: HttpRequest, pbx_id: int) -> HttpResponse:
     actor = actor_of(request)
     pbx = selectors.pbx_get(actor=actor, pbx_id=pbx_id)
-    form = SshOpenForm(request.POST)
+    form = SshOpenForm(request.POST, auto_id="ssh_%s")
     if form.is_valid():
         try:
             window = services.ssh_open(
@@ -333,9 +360,9 @@ def ssh_open(request: HttpRequest, pbx_id: int) -> HttpResponse:
         else:
             closes = timezone.localtime(window.closes_at).strftime("%Y-%m-%d %H:%M %Z")
             messages.success(request, f"SSH port 2222 open until {closes}.")
-            return redirect("pbx:detail", pbx_id=pbx.pk)
-    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-    return redirect("pbx:detail", pbx_id=pbx.pk)
+            return _to_tab(pbx, "access")
+    # Refused: the page again with the value typed and the error at the field (issue 16).
+    return _detail_page(request, pbx, status=400, open_tab="access", ssh_form=form)
 
 
 @portal_view
@@ -345,7 +372,7 @@ def ssh_close(request: HttpRequest, pbx_id: int) -> HttpResponse:
     pbx = selectors.pbx_get(actor=actor, pbx_id=pbx_id)
     closed = services.ssh_close(actor=actor, pbx_id=pbx.pk, now=timezone.now())
     messages.success(request, "SSH closed." if closed else "SSH was not open.")
-    return redirect("pbx:detail", pbx_id=pbx.pk)
+    return _to_tab(pbx, "access")
 
 
 @portal_view
@@ -371,7 +398,7 @@ def correction_file(request: HttpRequest, pbx_id: int) -> HttpResponse:
             messages.success(
                 request, "Correction request filed; the vendor's staff will review it (R-PBX-10)."
             )
-            return redirect("pbx:detail", pbx_id=pbx.pk)
+            return _to_tab(pbx, "corrections")
     context = {"pbx": pbx, "form": form}
     return render(request, "pbx/correction_form.html", context, status=400)
 

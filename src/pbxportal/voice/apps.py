@@ -5,12 +5,6 @@ class VoiceConfig(AppConfig):
     name = "pbxportal.voice"
     label = "voice"
 
-    partner_nav = [("Numbers", "voice:numbers")]
-    staff_nav = [
-        ("Number documents", "voice:staff_number_orders"),
-        ("Bundle switches", "voice:staff_bundle_switches"),
-    ]
-
     def ready(self) -> None:
         # The voice trunk's ordering rules join the service-family registry (R-CO-2, R-VT-5).
         from pbxportal.voice import checks  # noqa: F401

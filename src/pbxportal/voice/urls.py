@@ -16,6 +16,12 @@ urlpatterns = [
     path(
         "number-orders/<int:number_order_id>/submit/", views.number_order_submit, name="number_order_submit"
     ),
+    path("number-orders/<int:number_order_id>/draft/", views.number_order_draft, name="number_order_draft"),
+    path(
+        "number-orders/<int:number_order_id>/delete/",
+        views.number_order_draft_delete,
+        name="number_order_draft_delete",
+    ),
     path("number-documents/<int:number_document_id>/", views.number_document, name="number_document"),
     path("pbxs/<int:pbx_id>/usage/", views.usage, name="usage"),
     path("pbxs/<int:pbx_id>/usage/calls/", views.usage_calls, name="usage_calls"),

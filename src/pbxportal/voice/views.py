@@ -13,19 +13,20 @@ from django.views.decorators.http import require_POST
 
 from pbxportal.catalog.models import NumberRequirement
 from pbxportal.common.errors import ApplicationError
+from pbxportal.common.plain import plain_message
 from pbxportal.common.tenancy import scoped
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.common.views import actor_of, paginate, portal_view, staff_view
 from pbxportal.core.periods import first_of_month
 from pbxportal.pbx.models import Pbx
-from pbxportal.voice import selectors, services
+from pbxportal.voice import charts, drafts, selectors, services
 from pbxportal.voice.models import BundleSwitchStatus, ImportJob, NumberOrderStatus
 
 AREAS = ("CTA1", "CTA2", "CTA3", "CTA4", "CTA5", "CTA6")
 
 
 def _refused(request: HttpRequest, exc: ApplicationError) -> None:
-    messages.error(request, exc.message + (f" ({exc.rule})" if exc.rule else ""))
+    messages.error(request, plain_message(exc) + (f" (rule {exc.rule})" if exc.rule else ""))
 
 
 @portal_view
@@ -112,6 +113,38 @@ def number_order_submit(request: HttpRequest, number_order_id: int) -> HttpRespo
     return redirect("voice:number_order", number_order_id=number_order_id)
 
 
+@require_POST
+@portal_view
+def number_order_draft(request: HttpRequest, number_order_id: int) -> HttpResponse:
+    try:
+        drafts.number_order_draft_update(
+            actor=actor_of(request),
+            order_id=number_order_id,
+            address=request.POST.get("address", ""),
+            number=request.POST.get("number", ""),
+        )
+        messages.success(request, "Draft saved.")
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise
+        _refused(request, exc)
+    return redirect("voice:number_order", number_order_id=number_order_id)
+
+
+@require_POST
+@portal_view
+def number_order_draft_delete(request: HttpRequest, number_order_id: int) -> HttpResponse:
+    try:
+        drafts.number_order_draft_delete(actor=actor_of(request), order_id=number_order_id)
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise
+        _refused(request, exc)
+        return redirect("voice:number_order", number_order_id=number_order_id)
+    messages.success(request, "Draft deleted.")
+    return redirect("voice:numbers")
+
+
 @portal_view
 def number_document(request: HttpRequest, number_document_id: int) -> HttpResponse:
     """A number document, only to its owning partner and staff (R-VT-10)."""
@@ -150,6 +183,8 @@ def usage(request: HttpRequest, pbx_id: int) -> HttpResponse:
         for area, value in minutes.items()
     ]
     row = selectors.usage_month(pbx=pbx, month=month)
+    by_day = charts.allowance_by_day(pbx=pbx, month=month, usage=row)
+    by_area = charts.cost_by_area(lines)
     return render(
         request,
         "voice/usage.html",
@@ -162,6 +197,25 @@ def usage(request: HttpRequest, pbx_id: int) -> HttpResponse:
             "usage": row,
             "errors": selectors.call_errors(pbx=pbx, month=month)[:50],
             "allowance_left_minutes": row.allowance_left // 60 if row else 0,
+            "allowance_chart": {
+                "type": "line",
+                "labels": by_day["labels"],
+                "series": [
+                    {"label": "Allowance used (min)", "data": by_day["used"]},
+                    {"label": "Pool (min)", "data": [by_day["pool"]] * len(by_day["labels"]), "dashed": True},
+                ],
+            },
+            "allowance_days": list(zip(by_day["labels"], by_day["used"], strict=True)),
+            "allowance_pool": by_day["pool"],
+            "area_chart": {
+                "type": "bar",
+                "labels": by_area["labels"],
+                "series": [
+                    {"label": f"Cost ({pbx.partner.price_book.currency})", "data": by_area["amounts"]}
+                ],
+            },
+            "area_costs": list(zip(by_area["labels"], by_area["amounts"], strict=True)),
+            "currency": pbx.partner.price_book.currency,
         },
     )
 

@@ -178,7 +178,11 @@ def number_order_submit(*, actor: Actor, order_id: int) -> NumberOrder:
                 missing[f"document:{name}"] = "missing"
         if missing:
             raise RuleViolation(
-                "The order is incomplete: " + "; ".join(f"{k} ({v})" for k, v in missing.items()) + ".",
+                "The order is incomplete: "
+                + "; ".join(
+                    f"document “{k[9:]}” {v}" if k.startswith("document:") else v for k, v in missing.items()
+                )
+                + ".",
                 rule="R-VT-10",
                 fields=missing,
             )
