@@ -83,7 +83,7 @@ def test_activating_totp_with_a_code_then_the_next_login_asks_for_one(user_a: Us
     assert client.post("/2fa/authenticate/", {"code": "000000"}).status_code == 200
     response = client.post("/2fa/authenticate/", {"code": pyotp.TOTP(secret).now()})
     assert response.status_code == 302
-    assert response["Location"] == "/customers/"
+    assert response["Location"] == "/dashboard/"
     assert client.get("/customers/").status_code == 200
 
 
@@ -94,7 +94,7 @@ def test_a_recovery_code_works_once(user_a: User) -> None:
     client = Client()
     client.post("/login/", {"login": user_a.username, "password": PASSWORD})
     # when a recovery code is given instead of a TOTP code / then it opens the session
-    assert client.post("/2fa/authenticate/", {"code": code})["Location"] == "/customers/"
+    assert client.post("/2fa/authenticate/", {"code": code})["Location"] == "/dashboard/"
     client.post("/logout/")
     # and the same code is refused the second time
     client.post("/login/", {"login": user_a.username, "password": PASSWORD})

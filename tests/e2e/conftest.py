@@ -160,7 +160,7 @@ def log_out(page: Page) -> None:
     _open_collapsed_menu(page)
     with page.expect_navigation():
         page.locator(".who").get_by_role("button", name="Log out").click()
-    expect(page.locator("#id_username")).to_be_visible()
+    expect(page.locator("#id_login")).to_be_visible()
 
 
 def menu_entries(page: Page) -> list[tuple[str, str, str]]:

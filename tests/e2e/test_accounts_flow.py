@@ -22,7 +22,7 @@ from playwright.sync_api import Page, expect
 from pbxportal.accounts.models import Partner, PartnerRole, User
 from pbxportal.catalog.models import Price
 from pbxportal.common.templatetags.money import money
-from tests.e2e.conftest import Login
+from tests.e2e.conftest import Login, open_menu
 
 NEW_PASSWORD = "a-brand-new-password-77"
 
@@ -115,7 +115,7 @@ def test_reset_a_forgotten_password_by_mail_then_enable_totp_and_be_asked_for_a_
     expect(page.locator("main")).to_contain_text("invalid")
 
     # when they enable TOTP from their security page, confirming their password first
-    page.get_by_role("link", name="Security").click()
+    open_menu(page, "Account", "Security (two-factor)")
     expect(page.locator("main")).to_contain_text("Authenticator App")
     with page.expect_navigation():
         page.locator("main a[href*='/2fa/totp/activate/']").click()
@@ -150,7 +150,7 @@ def test_partner_admin_invites_a_user_who_sets_a_password_and_logs_in_with_the_r
 ) -> None:
     # given the demo partner admin on the users page
     login(page, "alpha-admin", demo_data["alpha-admin"])
-    page.get_by_role("link", name="Users").click()
+    open_menu(page, "Account", "Users")
     # when they invite a technician
     page.fill("#id_email", "tech@alpha.example")
     page.select_option("#id_role", "technician")
@@ -211,7 +211,7 @@ def test_vendor_admin_onboards_a_partner_which_then_sees_its_books_prices(
     login(page, "epsilon-boss", NEW_PASSWORD)
     expect(page.locator(".who")).to_contain_text("Epsilon Voice (Admin)")
     # and the partner's price book is the Reseller book with its prices
-    page.get_by_role("link", name="Price book").click()
+    open_menu(page, "Customers & PBXs", "Price book")
     expect(page.locator("h1")).to_contain_text(partner.price_book.name)
     price = (
         Price.objects.filter(book=partner.price_book).select_related("plan").order_by("plan__code").first()
