@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Router
+from ninja.pagination import paginate
 
 from pbxportal.accounts import selectors, services
+from pbxportal.accounts.models import ApiToken, BillingContact, Customer
 from pbxportal.common.api import actor_of
+from pbxportal.common.pagination import Pagination
+from pbxportal.common.schemas import Schema
 
 API_PREFIX = ""
 router = Router(tags=["accounts"])
@@ -23,6 +26,7 @@ class MeOut(Schema):
 
 
 class CustomerIn(Schema):
+    length_model = Customer
     name: str
     country: str
     vat_number: str = ""
@@ -55,6 +59,7 @@ class CustomerOut(Schema):
 
 
 class BillingContactIn(Schema):
+    length_model = BillingContact
     name: str
     email: str
     company: str = ""
@@ -72,6 +77,7 @@ class BillingContactOut(Schema):
 
 
 class TokenIn(Schema):
+    length_model = ApiToken
     name: str
 
 
@@ -109,7 +115,7 @@ def me(request: HttpRequest) -> dict[str, object]:
 
 
 @router.get("/customers", response=list[CustomerOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def customer_list(request: HttpRequest, search: str = "") -> object:
     return selectors.customer_list(actor=actor_of(request), search=search)
 

@@ -17,17 +17,19 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router
 from ninja.security import HttpBearer
 
 from pbxportal.agent import selectors, services
 from pbxportal.common.errors import ApplicationError, NotFound
+from pbxportal.common.schemas import Schema
 from pbxportal.core import licence
 from pbxportal.licensing.models import LicenceVersion
 from pbxportal.licensing.selectors import licence_current
 from pbxportal.voice import services as voice_services
 
 API_PREFIX = ""
+
 router = Router()
 agent = Router(tags=["pbx-agent"])
 LICENCE_CONTENT_TYPE = "application/json"

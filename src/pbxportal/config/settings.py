@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "pbxportal.ops.logging.RequestIdMiddleware",
     "pbxportal.ops.metrics.MetricsMiddleware",
+    "pbxportal.common.failures.ApiErrorShapeMiddleware",
+    "pbxportal.common.failures.InputTextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Production serves collected static files from the web process (docs/deployment.md);
     # the embedded run (DEBUG) has runserver serve them.

@@ -8,10 +8,12 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Router
+from ninja.pagination import paginate
 
 from pbxportal.common.api import actor_of
+from pbxportal.common.pagination import Pagination
+from pbxportal.common.schemas import Schema
 from pbxportal.invoicing import selectors
 from pbxportal.invoicing.models import Invoice, InvoiceLine
 
@@ -58,7 +60,7 @@ class InvoiceDetailOut(InvoiceOut):
 
 
 @router.get("/invoices", response=list[InvoiceOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def invoice_list(request: HttpRequest, pbx_id: int | None = None, kind: str = "") -> QuerySet[Invoice]:
     return selectors.invoice_list(actor=actor_of(request), pbx_id=pbx_id, kind=kind)
 

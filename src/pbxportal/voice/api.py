@@ -15,16 +15,17 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import FileResponse, HttpRequest
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router
 from ninja.files import UploadedFile
 
 from pbxportal.common.api import actor_of
 from pbxportal.common.errors import ApplicationError
+from pbxportal.common.schemas import Schema
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.core.rating import read_portal_csv
 from pbxportal.core.rating.cdr import PORTAL_COLUMNS
 from pbxportal.voice import selectors, services
-from pbxportal.voice.models import BundleSwitchTicket, NumberOrder
+from pbxportal.voice.models import BundleSwitchTicket, CallRecord, NumberOrder
 
 API_PREFIX = ""
 router = Router()
@@ -37,6 +38,7 @@ partner = Router(tags=["voice"])
 class CdrIn(Schema):
     """One record in the portal CSV schema (``PORTAL_COLUMNS``); the PBX is the one in the path."""
 
+    length_model = CallRecord
     call_id: str
     start: str
     caller: str = ""
@@ -142,6 +144,7 @@ def usage(request: HttpRequest, pbx_id: int, month: str | None = None) -> dict[s
 
 
 class NumberOrderIn(Schema):
+    length_model = NumberOrder
     pbx_id: int
     country: str
     number_type: str = "geographic"
@@ -276,6 +279,7 @@ def number_order_reject(request: HttpRequest, number_order_id: int, payload: Rej
 
 
 class BundleSwitchIn(Schema):
+    length_model = BundleSwitchTicket
     to_product: str
     note: str = ""
 

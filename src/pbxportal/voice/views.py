@@ -15,7 +15,7 @@ from pbxportal.catalog.models import NumberRequirement
 from pbxportal.common.errors import ApplicationError
 from pbxportal.common.tenancy import scoped
 from pbxportal.common.timeutil import vendor_today
-from pbxportal.common.views import actor_of, paginate, portal_view, staff_view
+from pbxportal.common.views import actor_of, form_int, paginate, portal_view, staff_view
 from pbxportal.pbx.models import Pbx
 from pbxportal.voice import selectors, services
 from pbxportal.voice.models import BundleSwitchStatus, NumberOrderStatus
@@ -50,7 +50,7 @@ def number_order_new(request: HttpRequest) -> HttpResponse:
         try:
             order = services.number_order_create(
                 actor=actor,
-                pbx_id=int(request.POST.get("pbx_id") or 0),
+                pbx_id=form_int(request.POST.get("pbx_id"), field="pbx_id", default=0),
                 country=country,
                 number_type=number_type,
                 kind=request.POST.get("kind", "new"),
