@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from pbxportal.accounts.models import Customer
+from pbxportal.catalog.limits import ensure_quantity_allowed
 from pbxportal.catalog.models import Family, Product
 from pbxportal.common.actor import Actor
 from pbxportal.common.errors import ApplicationError, Conflict, RuleViolation
@@ -204,6 +205,7 @@ def order_line_set(*, actor: Actor, order_id: int, product_code: str, quantity: 
         raise ApplicationError(
             f"quantity: between 0 and {MAX_LINE_QUANTITY}.", fields={"quantity": "out of range"}
         )
+    ensure_quantity_allowed(product, quantity)
     engine.plan_for(product, order.pbx.term)
     if quantity == 0:
         OrderLine.objects.filter(order=order, product=product).delete()

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from pbxportal.accounts.models import Customer
+from pbxportal.catalog.limits import ensure_quantity_allowed
 from pbxportal.catalog.models import Family, Plan, PlanTerm, PricingModel, Product
 from pbxportal.common.actor import Actor
 from pbxportal.common.errors import ApplicationError, Conflict, NotFound, RuleViolation
@@ -154,6 +155,7 @@ def pbx_create_plan(
             )
         if quantity:
             items.append((_product(code, Family.LICENCE), quantity))
+            ensure_quantity_allowed(items[-1][0], quantity, field=f"licences.{code}")
     if storage_blocks:
         storage = Product.objects.filter(family=Family.STORAGE, active=True).order_by("code").first()
         if storage is None:
@@ -161,6 +163,7 @@ def pbx_create_plan(
                 "storage: no storage product in the catalog.", fields={"storage_blocks": "unavailable"}
             )
         items.append((storage, storage_blocks))
+        ensure_quantity_allowed(storage, storage_blocks, field="storage_blocks")
     from pbxportal.accounts.models import Partner
 
     partner = Partner.objects.select_related("price_book").get(pk=partner_id)
@@ -370,6 +373,7 @@ def quantity_change_plan(*, pbx: Pbx, product: Product, quantity: int, today: da
     _open(pbx)
     if quantity < 0:
         raise ApplicationError("quantity: cannot be negative.", fields={"quantity": "negative"})
+    ensure_quantity_allowed(product, quantity)
     plan_obj = engine.plan_for(product, pbx.term)
     sub = pbx.subscriptions.filter(product=product, status=SubscriptionStatus.ACTIVE).first()
     current = sub.quantity if sub else 0
@@ -619,6 +623,7 @@ def service_order_plan(
         quantity = 1
     elif quantity < 1:
         raise ApplicationError("quantity: at least 1.", fields={"quantity": "at least 1"})
+    ensure_quantity_allowed(product, quantity)
     product_plan = product.plans.get(term=PlanTerm.ONE_OFF) if one_off else engine.plan_for(product, pbx.term)
     price = engine.unit_price(pbx, product_plan, quantity)
     plan = ChangePlan(warnings=engine.late_change_warning(pbx, today))
