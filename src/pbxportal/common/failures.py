@@ -93,9 +93,17 @@ def handler500(request: HttpRequest) -> HttpResponse:
     return server_error(request)
 
 
+def remember_exception(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    """``got_request_exception`` receiver: keeps the exception a middleware or view raised on the
+    request, so ``ApiErrorShapeMiddleware`` can answer it in the shape (a 503 for a database that
+    cannot be reached) even where Django rendered its own 500 page (DEBUG)."""
+    if request is not None:
+        request._unhandled_exception = sys.exc_info()[1]  # type: ignore[attr-defined]
+
+
 class ApiErrorShapeMiddleware:
-    """An API answer of 4xx/5xx that is not JSON (a 405 from the router, a CSRF refusal...) is
-    rewritten into the error shape, keeping its status and headers such as ``Allow``."""
+    """An API answer of 4xx/5xx that is not JSON (a 405 from the router, a CSRF refusal, a 500
+    page) is rewritten into the error shape, keeping its status and headers such as ``Allow``."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -120,7 +128,10 @@ class ApiErrorShapeMiddleware:
         elif status == 413:
             body = error_body("too_large", "The request body is larger than this endpoint accepts.")
         elif status >= 500:
-            body = error_body("server_error", "An unexpected error occurred.")
+            exc = getattr(request, "_unhandled_exception", None)
+            status, body = error_for_exception(exc) if exc is not None else (status, {})
+            if status < 500 or not body:
+                status, body = 500, error_body("server_error", "An unexpected error occurred.")
         else:
             body = error_body("http_error", response.reason_phrase or "Bad request.")
         shaped = JsonResponse(body, status=status)

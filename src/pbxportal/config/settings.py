@@ -108,6 +108,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A database that accepts connections but never answers must not hold a worker: connecting gives
+# up after DB_CONNECT_TIMEOUT seconds and any statement after DB_STATEMENT_TIMEOUT_MS (0: none);
+# the request then answers 503 in the error shape (docs/deployment.md).
+DB_CONNECT_TIMEOUT = int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))
+DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "60000"))
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+    _db_options["options"] = (
+        _db_options.get("options", "") + f" -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
+    ).strip()
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A busy SQLite waits instead of failing at once when a task and a request write together.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
