@@ -11,6 +11,7 @@ from ninja.pagination import paginate
 from pbxportal.accounts import selectors, services
 from pbxportal.accounts.models import ApiToken, BillingContact, Customer
 from pbxportal.common.api import actor_of
+from pbxportal.common.idempotency import withhold_answer
 from pbxportal.common.pagination import Pagination
 from pbxportal.common.schemas import Schema
 
@@ -160,6 +161,7 @@ def api_token_list(request: HttpRequest) -> object:
 @router.post("/api-tokens", response={201: TokenCreated})
 def api_token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, object]]:
     token, clear = services.api_token_create(actor=actor_of(request), name=payload.name)
+    withhold_answer(request)  # the clear token is shown once, never kept for a replay
     return 201, {**TokenOut.from_orm(token).dict(), "token": clear}
 
 

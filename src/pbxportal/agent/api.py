@@ -22,6 +22,7 @@ from ninja.security import HttpBearer
 
 from pbxportal.agent import selectors, services
 from pbxportal.common.errors import ApplicationError, NotFound
+from pbxportal.common.idempotency import withhold_answer
 from pbxportal.common.schemas import Schema
 from pbxportal.core import licence
 from pbxportal.licensing.models import LicenceVersion
@@ -116,6 +117,7 @@ def activate(request: HttpRequest, payload: ActivateIn) -> dict[str, Any]:
     """A VM/HW PBX presents its PBX key (R-PBX-3) and receives its own credential (R-LIC-3),
     shown once: keep it, it authenticates every other agent call."""
     pbx, credential = services.agent_activate(pbx_key=payload.pbx_key, now=timezone.now())
+    withhold_answer(request)  # the credential is shown once, never kept for a replay
     return {
         "serial": pbx.serial,
         "status": pbx.status,

@@ -234,6 +234,8 @@ CLOUD_FIRMWARE_VERSION = os.environ.get("CLOUD_FIRMWARE_VERSION", "7.0")
 LOGGING = logging_config(
     fmt=os.environ.get("LOG_FORMAT", "text"), level=os.environ.get("LOG_LEVEL", "WARNING")
 )
+# Idempotency records (R-API-2) count for this many hours, by the clock; the clock purges older ones.
+IDEMPOTENCY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_TTL_HOURS", "24"))
 # /healthz probe timeout (seconds); /metrics requires this bearer token when set.
 HEALTHZ_TIMEOUT = float(os.environ.get("HEALTHZ_TIMEOUT", "2"))
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
