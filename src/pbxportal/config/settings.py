@@ -236,6 +236,8 @@ LOGGING = logging_config(
 )
 # Idempotency records (R-API-2) count for this many hours, by the clock; the clock purges older ones.
 IDEMPOTENCY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_TTL_HOURS", "24"))
+# Clock-run rows (ClockDay, with each day's job counts) are kept this many days, then purged.
+CLOCK_DAY_RETENTION_DAYS = int(os.environ.get("CLOCK_DAY_RETENTION_DAYS", "400"))
 # /healthz probe timeout (seconds); /metrics requires this bearer token when set.
 HEALTHZ_TIMEOUT = float(os.environ.get("HEALTHZ_TIMEOUT", "2"))
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
