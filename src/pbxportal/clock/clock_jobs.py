@@ -24,11 +24,9 @@ def clock_days_purge(day: date) -> int:
     """Clock-run rows older than CLOCK_DAY_RETENTION_DAYS; the latest finished day (where a run
     resumes) is always kept."""
     keep_from = day - timedelta(days=settings.CLOCK_DAY_RETENTION_DAYS)
-    latest = (
-        ClockDay.objects.filter(finished_at__isnull=False)
-        .order_by("-day")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    deleted, _ = ClockDay.objects.filter(day__lt=keep_from).exclude(pk=latest).delete()
+    old = ClockDay.objects.filter(day__lt=keep_from)
+    latest = ClockDay.objects.filter(finished_at__isnull=False).order_by("-day").first()
+    if latest is not None:
+        old = old.exclude(pk=latest.pk)
+    deleted, _ = old.delete()
     return deleted
