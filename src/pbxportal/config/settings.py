@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "pbxportal.common.failures.ApiErrorShapeMiddleware",
     "pbxportal.common.failures.InputTextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Production serves collected static files from the web process (docs/deployment.md);
     # the embedded run (DEBUG) has runserver serve them.
     *(["whitenoise.middleware.WhiteNoiseMiddleware"] if PRODUCTION else []),
@@ -171,6 +172,26 @@ MEDIA_ROOT = Path(
     os.environ.get("MEDIA_ROOT", DATA_DIR / "uploads")
 )  # outside the web root, never served directly
 
+# Content-Security-Policy (django-csp) in every environment, so a page that needs more is seen in
+# development: scripts and styles from the portal itself only (style attributes allowed), nothing
+# framed. /api/docs loads Swagger UI from its CDN and is left out.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/docs"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# HSTS in production (the portal is served over HTTPS there; docs/deployment.md).
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if PRODUCTION else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("SECURE_HSTS_INCLUDE_SUBDOMAINS", "0") == "1"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
@@ -238,7 +259,8 @@ LOGGING = logging_config(
 IDEMPOTENCY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_TTL_HOURS", "24"))
 # Clock-run rows (ClockDay, with each day's job counts) are kept this many days, then purged.
 CLOCK_DAY_RETENTION_DAYS = int(os.environ.get("CLOCK_DAY_RETENTION_DAYS", "400"))
-# /healthz probe timeout (seconds); /metrics requires this bearer token when set.
+# /healthz probe timeout (seconds); /metrics requires this bearer token when set, and in production
+# it must be set (check-config fails without it and /metrics answers 403).
 HEALTHZ_TIMEOUT = float(os.environ.get("HEALTHZ_TIMEOUT", "2"))
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 

@@ -197,6 +197,11 @@ def configuration_findings(timeout: float = DEFAULT_TIMEOUT) -> Iterator[Finding
     else:
         yield Finding("OK", "ALLOWED_HOSTS", ",".join(settings.ALLOWED_HOSTS))
 
+    if production and not settings.METRICS_TOKEN:
+        yield Finding("FAIL", "METRICS_TOKEN", "required in production: /metrics is refused without it")
+    else:
+        yield Finding("OK", "METRICS_TOKEN", "set" if settings.METRICS_TOKEN else "not set: /metrics is open")
+
     for alias in settings.DATABASES:
         db = check_database(alias, timeout=timeout)
         if production and db.kind == "sqlite3":
