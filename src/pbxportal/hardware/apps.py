@@ -16,3 +16,7 @@ class HardwareConfig(AppConfig):
         ("Hardware orders", "hardware:staff_orders"),
         ("Stock", "hardware:staff_stock"),
     ]
+
+    def ready(self) -> None:
+        # The HWaaS agreement joins the service checks of pbx.services (R-HW-2).
+        from pbxportal.hardware import checks  # noqa: F401

@@ -46,6 +46,7 @@ from pbxportal.pbx.models import (
     Subscription,
     SubscriptionStatus,
 )
+from pbxportal.pbx.refusals import refuse_auto_renew_off
 
 DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 CLOUD_ACTIVATION_DELAY = timedelta(minutes=3)  # R-PBX-3
@@ -663,18 +664,13 @@ def service_order(
         action="order_hardware" if product.family == Family.HWAAS else "order_licences",
         today=today,
     )
+    refuse_auto_renew_off(product, auto_renew)
     if preview:
         return ChangeResult(
             plan=service_order_plan(
                 pbx=pbx, product=product, quantity=quantity, today=today, term=term, attributes=attributes
             ),
             invoice=None,
-        )
-    if not auto_renew and not product.auto_renew_optional:
-        raise RuleViolation(
-            f"{product.name} renews with its PBX; auto-renew cannot be switched off.",
-            rule="R-EX-4",
-            fields={"auto_renew": "not optional"},
         )
     with transaction.atomic():
         pbx = _lock(pbx)
