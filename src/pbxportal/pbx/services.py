@@ -34,6 +34,7 @@ from pbxportal.invoicing.models import Invoice, InvoiceKind, LineKind
 from pbxportal.invoicing.services import invoice_issue
 from pbxportal.overdue.policy import ensure_allowed
 from pbxportal.pbx import engine
+from pbxportal.pbx.correction_rules import lock_filed_correction
 from pbxportal.pbx.engine import ChangePlan
 from pbxportal.pbx.models import (
     CorrectionRequest,
@@ -1166,6 +1167,7 @@ def correction_apply(*, actor: Actor, correction_id: int, today: date) -> list[I
     documents: list[Invoice] = []
     with transaction.atomic():
         pbx = _lock(correction.pbx)
+        correction = lock_filed_correction(correction.pk)
         credit_lines: list[LineDraft] = []
         charge_lines: list[LineDraft] = []
         for code, wanted in sorted(correction.quantities.items()):
