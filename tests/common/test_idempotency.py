@@ -158,8 +158,9 @@ def test_a_crashed_first_request_frees_the_key(
 
     with monkeypatch.context() as patched:
         patched.setattr(services, "customer_create", crash)
-        with pytest.raises(RuntimeError):
-            _post(client, BODY, "key-3")
+        crashed = _post(client, BODY, "key-3")
+    # then it answers a 500 in the error shape (R-API-1), logged, not an HTML page
+    assert crashed.status_code == 500 and crashed.json()["error"]["code"] == "server_error"
     # when the client retries with the same key
     response = _post(client, BODY, "key-3")
     # then the retry runs (nothing was kept for the crash) and creates the customer once

@@ -14,7 +14,7 @@ from pbxportal.clock.services import clock_run
 from pbxportal.invoicing.models import InvoiceLine, LineKind
 from pbxportal.pbx import services
 from pbxportal.pbx.models import SubscriptionStatus
-from tests.pbx.builders import World
+from tests.pbx.builders import World, hwaas_agreement_on_record
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +28,7 @@ def _device_lines(sub_id: int) -> list[InvoiceLine]:
 def test_cancelling_in_month_2_of_a_monthly_pbx_charges_months_3_to_6() -> None:
     # given a monthly PBX started 10 January with 2 devices rented from the same day
     world = World()
+    hwaas_agreement_on_record(world)
     pbx = world.pbx(term="monthly", start=date(2021, 1, 10))
     sub = services.service_order(
         actor=world.actor, pbx=pbx, product_code="HW-PHONE", quantity=2, today=date(2021, 1, 10)
@@ -62,6 +63,7 @@ def test_cancelling_in_month_2_of_a_monthly_pbx_charges_months_3_to_6() -> None:
 def test_cancelling_after_month_6_charges_nothing_more(cancel_on: date) -> None:
     # given a monthly PBX and a device rented from 10 January, renewed month by month by the clock
     world = World()
+    hwaas_agreement_on_record(world)
     pbx = world.pbx(term="monthly", start=date(2021, 1, 10))
     sub = services.service_order(
         actor=world.actor, pbx=pbx, product_code="HW-PHONE", quantity=1, today=date(2021, 1, 10)
@@ -81,6 +83,7 @@ def test_cancelling_after_month_6_charges_nothing_more(cancel_on: date) -> None:
 def test_cancelling_in_month_6_before_its_renewal_charges_nothing_more() -> None:
     # given a device rented from 10 January, the clock in month 6 (10 June - 10 July)
     world = World()
+    hwaas_agreement_on_record(world)
     pbx = world.pbx(term="monthly", start=date(2021, 1, 10))
     sub = services.service_order(
         actor=world.actor, pbx=pbx, product_code="HW-PHONE", quantity=1, today=date(2021, 1, 10)
@@ -97,6 +100,7 @@ def test_cancelling_in_month_6_before_its_renewal_charges_nothing_more() -> None
 def test_a_device_added_mid_term_commits_to_six_months_from_its_own_start() -> None:
     # given a monthly PBX anchored on the 10th and a device added on 25 January (commitment to 25 July)
     world = World()
+    hwaas_agreement_on_record(world)
     pbx = world.pbx(term="monthly", start=date(2021, 1, 10))
     sub = services.service_order(
         actor=world.actor, pbx=pbx, product_code="HW-PHONE", quantity=1, today=date(2021, 1, 25)

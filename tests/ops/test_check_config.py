@@ -79,6 +79,8 @@ def test_refuses_production_without_a_broker_or_on_sqlite(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "FAIL  database: SQLite is the embedded default; production needs PostgreSQL" in result.stdout
     assert "FAIL  broker: no CELERY_BROKER_URL" in result.stdout
+    # and /metrics without a token (issue 13 item 10)
+    assert "FAIL  METRICS_TOKEN: required in production" in result.stdout
 
 
 @needs_postgres
@@ -91,6 +93,7 @@ def test_accepts_a_sound_production_environment(tmp_path: Path) -> None:
         **production_secrets(),
         DATABASE_URL=PG_ADMIN_URL,
         CELERY_BROKER_URL="redis://127.0.0.1:6379/5",
+        METRICS_TOKEN="m" * 40,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()

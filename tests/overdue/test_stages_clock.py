@@ -19,7 +19,7 @@ from pbxportal.overdue.models import OverdueNotice
 from pbxportal.overdue.policy import ensure_allowed, licence_status, partner_stage
 from pbxportal.payments.services import payment_record_offline
 from pbxportal.pbx import services
-from tests.pbx.builders import World
+from tests.pbx.builders import World, hwaas_agreement_on_record
 
 pytestmark = pytest.mark.overdue_policy
 START = date(2025, 3, 10)
@@ -39,6 +39,7 @@ def _refused(fn: Any) -> RuleViolation:
 def test_stages_follow_the_clock_block_what_they_say_and_clear_on_payment(db: Any, client_for: Any) -> None:
     # given a PBX invoiced on START (due 30 days later) and a dispute about it (a correction request)
     world = World()
+    hwaas_agreement_on_record(world)
     pbx = world.pbx(start=START)
     first = Invoice.objects.get(pbx=pbx)
     services.correction_file(

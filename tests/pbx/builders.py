@@ -162,3 +162,21 @@ class World:
         )
         pbx.refresh_from_db()
         return pbx
+
+
+def hwaas_agreement_on_record(world: World) -> None:
+    """The world's customer has an accepted HWaaS agreement (R-HW-2), recorded without an upload:
+    for tests that order devices as PBX services and are not about the agreement itself."""
+    from pbxportal.hardware.models import AgreementStatus, HwaasAgreement
+
+    HwaasAgreement.objects.get_or_create(
+        customer=world.customer,
+        status=AgreementStatus.ACCEPTED,
+        defaults={
+            "partner": world.partner,
+            "file": "hwaas-agreements/on-record.pdf",
+            "original_name": "on-record.pdf",
+            "content_type": "application/pdf",
+            "size": 1,
+        },
+    )

@@ -18,7 +18,7 @@ from pbxportal.accounts.models import Customer, Partner, PartnerRole, User
 from pbxportal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
 from pbxportal.pbx import services
 from pbxportal.pbx.models import CorrectionStatus, Pbx, Subscription
-from tests.pbx.builders import World
+from tests.pbx.builders import World, hwaas_agreement_on_record
 
 pytestmark = pytest.mark.django_db
 
@@ -248,7 +248,8 @@ def test_seed_voice_trunk_order_is_previewed_and_charged_278_of_365(world: World
 
 
 def test_a_service_of_another_term_is_refused_r_co_1(world: World, client: Client) -> None:
-    # given a yearly PBX
+    # given a yearly PBX (its customer's HWaaS agreement accepted: this is about the term)
+    hwaas_agreement_on_record(world)
     pbx = world.pbx(term="yearly", start=date(2020, 5, 15))
     url = f"/api/v1/pbx/pbxs/{pbx.pk}/services"
     with on(date(2020, 8, 10)):
@@ -296,6 +297,7 @@ def test_cancelling_within_the_minimum_commitment_charges_the_rest_r_hw_5(
     world: World, client: Client
 ) -> None:
     # given a monthly PBX and a phone with a 6-month minimum commitment ordered on 2020-05-20
+    hwaas_agreement_on_record(world)
     pbx = world.pbx(term="monthly", start=date(2020, 5, 15))
     with on(date(2020, 5, 20)):
         sub_id = post(client, f"/api/v1/pbx/pbxs/{pbx.pk}/services", {"product_code": "HW-PHONE"}).json()[

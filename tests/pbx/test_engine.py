@@ -15,7 +15,7 @@ from pbxportal.invoicing.models import Invoice, InvoiceLine
 from pbxportal.pbx import charges, services
 from pbxportal.pbx.models import Pbx, PbxStatus, Subscription
 from pbxportal.pbx.selectors import ledger_replay
-from tests.pbx.builders import World
+from tests.pbx.builders import World, hwaas_agreement_on_record
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,7 @@ def test_seed_scenario_voice_trunk_is_cotermed_and_prorated_278_of_365(world: Wo
 
 
 def test_monthly_service_on_yearly_pbx_is_refused_r_co_1(world: World) -> None:
+    hwaas_agreement_on_record(world)  # the HWaaS agreement is accepted (R-HW-2): this is about the term
     pbx = world.pbx(term="yearly", start=date(2020, 5, 15))
     with pytest.raises(RuleViolation) as refused:
         services.service_order(

@@ -20,7 +20,7 @@ from pbxportal.invoicing.models import Invoice, InvoiceKind, InvoiceLine, Invoic
 from pbxportal.pbx import services
 from pbxportal.pbx.models import Subscription
 from pbxportal.pbx.selectors import ledger_replay
-from tests.pbx.builders import World
+from tests.pbx.builders import World, hwaas_agreement_on_record
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,9 @@ changes = st.lists(st.one_of(licence_change, service_order), min_size=1, max_siz
 
 @pytest.fixture
 def world() -> World:
-    return World()
+    world = World()
+    hwaas_agreement_on_record(world)  # devices are ordered as services here (R-HW-2)
+    return world
 
 
 def invoiced(line: InvoiceLine) -> tuple[object, ...]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Router
+from ninja.pagination import paginate
 
 from pbxportal.accounts import selectors, services
-from pbxportal.accounts.models import Partner
+from pbxportal.accounts.models import ApiToken, BillingContact, Customer, Partner
 from pbxportal.common.api import actor_of
+from pbxportal.common.idempotency import withhold_answer
+from pbxportal.common.pagination import Pagination
+from pbxportal.common.schemas import Schema
 
 API_PREFIX = ""
 router = Router(tags=["accounts"])
@@ -24,6 +27,7 @@ class MeOut(Schema):
 
 
 class CustomerIn(Schema):
+    length_model = Customer
     name: str
     country: str
     vat_number: str = ""
@@ -56,6 +60,7 @@ class CustomerOut(Schema):
 
 
 class BillingContactIn(Schema):
+    length_model = BillingContact
     name: str
     email: str
     company: str = ""
@@ -73,6 +78,7 @@ class BillingContactOut(Schema):
 
 
 class TokenIn(Schema):
+    length_model = ApiToken
     name: str
     scope: str = "write"
     expires_in_days: int | None = None
@@ -114,7 +120,7 @@ def me(request: HttpRequest) -> dict[str, object]:
 
 
 @router.get("/customers", response=list[CustomerOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def customer_list(request: HttpRequest, search: str = "") -> object:
     return selectors.customer_list(actor=actor_of(request), search=search)
 
@@ -159,6 +165,7 @@ def api_token_list(request: HttpRequest) -> object:
 @router.post("/api-tokens", response={201: TokenCreated})
 def api_token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, object]]:
     token, clear = services.api_token_create(actor=actor_of(request), **payload.dict())
+    withhold_answer(request)  # the clear token is shown once, never kept for a replay
     return 201, {**TokenOut.from_orm(token).dict(), "token": clear}
 
 

@@ -17,17 +17,20 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router
 from ninja.security import HttpBearer
 
 from pbxportal.agent import selectors, services
 from pbxportal.common.errors import ApplicationError, NotFound
+from pbxportal.common.idempotency import withhold_answer
+from pbxportal.common.schemas import Schema
 from pbxportal.core import licence
 from pbxportal.licensing.models import LicenceVersion
 from pbxportal.licensing.selectors import licence_current
 from pbxportal.voice import services as voice_services
 
 API_PREFIX = ""
+
 router = Router()
 agent = Router(tags=["pbx-agent"])
 LICENCE_CONTENT_TYPE = "application/json"
@@ -114,6 +117,7 @@ def activate(request: HttpRequest, payload: ActivateIn) -> dict[str, Any]:
     """A VM/HW PBX presents its PBX key (R-PBX-3) and receives its own credential (R-LIC-3),
     shown once: keep it, it authenticates every other agent call."""
     pbx, credential = services.agent_activate(pbx_key=payload.pbx_key, now=timezone.now())
+    withhold_answer(request)  # the credential is shown once, never kept for a replay
     return {
         "serial": pbx.serial,
         "status": pbx.status,

@@ -6,10 +6,11 @@ from decimal import Decimal
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from ninja import Router
 
 from pbxportal.catalog import export, selectors
 from pbxportal.common.api import actor_of
+from pbxportal.common.schemas import Schema
 
 router = Router(tags=["catalog"])
 

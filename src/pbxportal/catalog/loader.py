@@ -40,6 +40,8 @@ AREAS = {f"CTA{i}" for i in range(1, 7)}
 MAX_PRECISION = Decimal("0.000001")
 MAX_AMOUNT = Decimal(10) ** 12
 MAX_PREFIX_DIGITS = 16
+# A product without its own `max_quantity` allows this many units (R-CAT-1; docs/catalog.md).
+DEFAULT_MAX_QUANTITY = 10_000
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,14 @@ def parse_catalog(directory: Path) -> dict[str, Any]:
         if not isinstance(months, int) or months < 0:
             check.add(file, item.line, "'min_commitment_months' must be a whole number of months")
             months = 0
+        max_quantity = item.get("max_quantity", DEFAULT_MAX_QUANTITY)
+        if (
+            isinstance(max_quantity, bool)
+            or not isinstance(max_quantity, int)
+            or not 1 <= max_quantity <= 10**9
+        ):
+            check.add(file, item.line, "'max_quantity' must be a whole number from 1 to 1000000000")
+            max_quantity = DEFAULT_MAX_QUANTITY
         attributes = item.get("attributes") or {}
         if not isinstance(attributes, dict):
             check.add(file, item.line, "'attributes' must be a mapping")
@@ -247,6 +257,7 @@ def parse_catalog(directory: Path) -> dict[str, Any]:
             "description": check.text(file, item, "description", required=False, max_len=2000),
             "min_commitment_months": months,
             "auto_renew_optional": bool(item.get("auto_renew_optional", False)),
+            "max_quantity": max_quantity,
             "attributes": dict(attributes),
         }
         plan_items = item.get("plans") or []

@@ -64,6 +64,9 @@ class Product(models.Model):
     )
     attributes = models.JSONField(default=dict, blank=True)
     active = models.BooleanField(default=True)
+    max_quantity = models.PositiveIntegerField(
+        default=10_000, help_text="The most units of it one PBX may hold or one order may name (R-CAT-1)"
+    )
 
     class Meta:
         ordering = ["family", "code"]

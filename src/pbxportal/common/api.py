@@ -7,6 +7,7 @@ so a new endpoint joins the OpenAPI document, the auth and the tenancy test with
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
 from django.apps import apps
@@ -20,6 +21,9 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from pbxportal.common.actor import Actor
 from pbxportal.common.errors import ApplicationError, error_body
+from pbxportal.common.failures import error_for_exception
+
+logger = logging.getLogger(__name__)
 
 
 class TokenAuth(HttpBearer):
@@ -124,6 +128,15 @@ def build_api() -> NinjaAPI:
     @api.exception_handler(PermissionDenied)
     def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
         return _json(api, request, error_body("forbidden", str(exc) or "Forbidden."), 403)
+
+    @api.exception_handler(Exception)
+    def any_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # Database and decoding errors a client's input can cause are 4xx, an unreachable
+        # database a 503, anything else a 500 (logged), all in the error shape (R-API-1).
+        status, body = error_for_exception(exc)
+        if status >= 500:
+            logger.error("API request failed: %s %s", request.method, request.path, exc_info=exc)
+        return _json(api, request, body, status)
 
     for config in apps.get_app_configs():
         if not config.name.startswith("pbxportal."):

@@ -6,8 +6,11 @@ from django.db import models
 class IdempotencyRecord(models.Model):
     """The first answer to a request sent with an Idempotency-Key (R-API-2).
 
-    ``scope`` is the caller (an API token, a session user, a PBX credential): keys of two callers
-    never collide. ``status`` 0 while the first request is still running.
+    ``scope`` is the caller (an API token, a session user, a PBX credential; an anonymous caller by
+    its address): keys of two callers never collide. ``status`` 0 while the first request is still
+    running. ``withheld``: the first answer held a secret (an API token, a PBX credential), so its
+    body was never stored and a replay is refused (issue 13). Records expire after
+    ``IDEMPOTENCY_TTL_HOURS`` and are purged by the clock.
     """
 
     scope = models.CharField(max_length=80)
@@ -16,7 +19,8 @@ class IdempotencyRecord(models.Model):
     status = models.PositiveSmallIntegerField(default=0)
     content_type = models.CharField(max_length=100, blank=True)
     body = models.BinaryField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    withheld = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_unique_scope_key")]

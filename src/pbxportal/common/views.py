@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -14,7 +15,9 @@ from django.shortcuts import render
 from pbxportal.common.actor import Actor
 from pbxportal.common.errors import ApplicationError
 from pbxportal.common.plain import plain_message
+from pbxportal.common.schemas import INT_MAX
 
+_ASCII_DIGITS = re.compile(r"[0-9]{1,12}")
 View = Callable[..., HttpResponse]
 PAGE_SIZE = 25
 
@@ -51,6 +54,18 @@ def actor_of(request: HttpRequest) -> Actor:
 
 def paginate(request: HttpRequest, items: Any, per_page: int = PAGE_SIZE) -> Page:
     return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def form_int(value: str | None, *, field: str, default: int | None = None) -> int:
+    """A whole number from a page form: ASCII digits only (``int()`` also takes "١٢" or spaces),
+    at most INT_MAX, so no page passes the database a number it cannot hold (R-API-1 for pages).
+    An absent or empty value is ``default``; otherwise a refusal naming ``field``."""
+    text = (value or "").strip()
+    if not text and default is not None:
+        return default
+    if not _ASCII_DIGITS.fullmatch(text) or int(text) > INT_MAX:
+        raise ApplicationError(f"{field}: a whole number is required.", fields={field: "not a whole number"})
+    return int(text)
 
 
 def form_error(form: Any, exc: ApplicationError) -> None:

@@ -66,7 +66,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "pbxportal.ops.logging.RequestIdMiddleware",
     "pbxportal.ops.metrics.MetricsMiddleware",
+    "pbxportal.common.failures.ApiErrorShapeMiddleware",
+    "pbxportal.common.failures.InputTextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Production serves collected static files from the web process (docs/deployment.md);
     # the embedded run (DEBUG) has runserver serve them.
     *(["whitenoise.middleware.WhiteNoiseMiddleware"] if PRODUCTION else []),
@@ -113,6 +116,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A database that accepts connections but never answers must not hold a worker: connecting gives
+# up after DB_CONNECT_TIMEOUT seconds and any statement after DB_STATEMENT_TIMEOUT_MS (0: none);
+# the request then answers 503 in the error shape (docs/deployment.md).
+DB_CONNECT_TIMEOUT = int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))
+DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "60000"))
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+    _db_options["options"] = (
+        _db_options.get("options", "") + f" -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
+    ).strip()
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A busy SQLite waits instead of failing at once when a task and a request write together.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -208,6 +222,26 @@ MEDIA_ROOT = Path(
     os.environ.get("MEDIA_ROOT", DATA_DIR / "uploads")
 )  # outside the web root, never served directly
 
+# Content-Security-Policy (django-csp) in every environment, so a page that needs more is seen in
+# development: scripts and styles from the portal itself only (style attributes allowed), nothing
+# framed. /api/docs loads Swagger UI from its CDN and is left out.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/docs"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# HSTS in production (the portal is served over HTTPS there; docs/deployment.md).
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if PRODUCTION else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("SECURE_HSTS_INCLUDE_SUBDOMAINS", "0") == "1"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
@@ -274,7 +308,12 @@ CLOUD_FIRMWARE_VERSION = os.environ.get("CLOUD_FIRMWARE_VERSION", "7.0")
 LOGGING = logging_config(
     fmt=os.environ.get("LOG_FORMAT", "text"), level=os.environ.get("LOG_LEVEL", "WARNING")
 )
-# /healthz probe timeout (seconds); /metrics requires this bearer token when set.
+# Idempotency records (R-API-2) count for this many hours, by the clock; the clock purges older ones.
+IDEMPOTENCY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_TTL_HOURS", "24"))
+# Clock-run rows (ClockDay, with each day's job counts) are kept this many days, then purged.
+CLOCK_DAY_RETENTION_DAYS = int(os.environ.get("CLOCK_DAY_RETENTION_DAYS", "400"))
+# /healthz probe timeout (seconds); /metrics requires this bearer token when set, and in production
+# it must be set (check-config fails without it and /metrics answers 403).
 HEALTHZ_TIMEOUT = float(os.environ.get("HEALTHZ_TIMEOUT", "2"))
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 

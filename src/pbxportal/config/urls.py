@@ -12,6 +12,9 @@ from pbxportal.common.api import build_api
 from pbxportal.common.errors import error_body
 
 api = build_api()
+# The API answers in its error shape even for failures outside a view (R-API-1).
+handler400 = "pbxportal.common.failures.handler400"
+handler500 = "pbxportal.common.failures.handler500"
 
 urlpatterns = [
     path("api/v1/", api.urls),

@@ -68,6 +68,11 @@ def minor_units(currency: str) -> int:
     return _MINOR_UNITS.get(currency, 2)
 
 
+# No amount the product handles comes near this; beyond it a value is a mistake or an attack
+# (an amount of "1e400" would otherwise fail deep in a quantize).
+AMOUNT_LIMIT = Decimal(10) ** 15
+
+
 def _require_decimal(value: object, what: str) -> Decimal:
     # bool is an int subclass but never an amount; floats are inexact (R-CAT-6).
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
@@ -75,6 +80,8 @@ def _require_decimal(value: object, what: str) -> Decimal:
     amount = Decimal(value)
     if not amount.is_finite():
         raise ValueError(f"{what} must be finite, not {amount}")
+    if abs(amount) >= AMOUNT_LIMIT:
+        raise ValueError(f"{what} must be less than {AMOUNT_LIMIT:,} in absolute value, not {amount:.6g}")
     return amount
 
 

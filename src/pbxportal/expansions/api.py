@@ -8,9 +8,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router
 
 from pbxportal.common.api import actor_of
+from pbxportal.common.schemas import Schema
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.expansions import selectors
 from pbxportal.expansions.models import ExpansionOrder

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from pbxportal.common.errors import ApplicationError
 from pbxportal.common.plain import plain_message
 from pbxportal.common.timeutil import vendor_today
-from pbxportal.common.views import actor_of, paginate, portal_view
+from pbxportal.common.views import actor_of, form_int, paginate, portal_view
 from pbxportal.expansions import selectors
 from pbxportal.expansions.models import PaymentMethod
 from pbxportal.expansions.services import ServiceRequest, expansion_checkout, expansion_order_cancel
@@ -30,14 +30,10 @@ def _requests(data: QueryDict) -> list[ServiceRequest]:
         raw = (data.get(f"qty_{product.code}") or "").strip()
         if not raw or raw == "0":
             continue
-        if not raw.isdigit():
-            raise ApplicationError(
-                f"{product.name}: a whole number.", fields={f"qty_{product.code}": "not a number"}
-            )
         requests.append(
             ServiceRequest(
                 product_code=product.code,
-                quantity=int(raw),
+                quantity=form_int(raw, field=f"qty_{product.code}"),
                 one_off=data.get(f"payment_{product.code}") == "one_off",
                 standby_serial=(data.get(f"standby_{product.code}") or "").strip(),
             )
@@ -103,7 +99,9 @@ def checkout(request: HttpRequest, pbx_id: int) -> HttpResponse:
                 pbx_id=pbx.pk,
                 services=requests,
                 payment_method=choice["payment_method"],
-                billing_contact_id=int(choice["contact"]) if choice["contact"].isdigit() else None,
+                billing_contact_id=form_int(choice["contact"], field="contact")
+                if choice["contact"]
+                else None,
                 new_contact=new_contact,
                 pi_number=choice["pi_number"],
                 auto_renew=choice["auto_renew"],

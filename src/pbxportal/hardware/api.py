@@ -10,11 +10,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from pbxportal.common.api import actor_of
+from pbxportal.common.pagination import Pagination
+from pbxportal.common.schemas import Schema
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.hardware import selectors, services
 from pbxportal.hardware.models import HardwareOrder, HwaasAgreement
@@ -42,6 +44,7 @@ class AgreementOut(Schema):
 
 
 class RejectIn(Schema):
+    length_model = HwaasAgreement
     reason: str
 
 
@@ -166,7 +169,7 @@ class StockAdjustIn(Schema):
 
 
 @router.get("/agreements", response=list[AgreementOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def agreement_list(request: HttpRequest, status: str = "", customer_id: int | None = None) -> QuerySet[Any]:
     return selectors.agreement_list(actor=actor_of(request), status=status, customer_id=customer_id)
 
@@ -224,7 +227,7 @@ def device_list(request: HttpRequest, pbx_id: int) -> list[dict[str, Any]]:
 
 
 @router.get("/orders", response=list[OrderOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def order_list(request: HttpRequest, status: str = "") -> QuerySet[Any]:
     return selectors.order_list(actor=actor_of(request), status=status).prefetch_related(
         "lines__product", "transitions__actor"

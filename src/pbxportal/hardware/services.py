@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from pbxportal.accounts.models import Customer
+from pbxportal.catalog.limits import ensure_quantity_allowed
 from pbxportal.catalog.models import Family, Product
 from pbxportal.common.actor import Actor
 from pbxportal.common.audit import audit
@@ -147,7 +148,8 @@ def agreement_reject(*, actor: Actor, agreement_id: int, reason: str) -> HwaasAg
     )
 
 
-def _require_agreement(customer_id: int) -> None:
+def require_agreement(customer_id: int) -> None:
+    """R-HW-2: the customer's HWaaS agreement is signed and accepted (carts and PBX services)."""
     if not HwaasAgreement.objects.filter(customer_id=customer_id, status=AgreementStatus.ACCEPTED).exists():
         raise RuleViolation(
             "HWaaS needs the agreement signed by the customer and accepted by the area manager: upload it "
@@ -181,7 +183,7 @@ def order_create(*, actor: Actor, pbx_id: int) -> HardwareOrder:
     actor.require_partner_role("sales", "technician")
     pbx = get_scoped(Pbx, actor, pk=pbx_id)
     _check_pbx(pbx)
-    _require_agreement(pbx.customer_id)
+    require_agreement(pbx.customer_id)
     order = HardwareOrder.objects.create(
         partner_id=pbx.partner_id, customer_id=pbx.customer_id, pbx=pbx, created_by=actor.user
     )
@@ -217,6 +219,7 @@ def order_line_set(*, actor: Actor, order_id: int, product_code: str, quantity: 
         raise ApplicationError(
             f"quantity: between 0 and {MAX_LINE_QUANTITY}.", fields={"quantity": "out of range"}
         )
+    ensure_quantity_allowed(product, quantity)
     charges.plan_for(product, order.pbx.term)
     if quantity == 0:
         OrderLine.objects.filter(order=order, product=product).delete()
@@ -283,7 +286,7 @@ def order_place(*, actor: Actor, order_id: int, today: date) -> HardwareOrder:
             raise RuleViolation(
                 "The cart is empty: add at least one device.", rule="R-HW-3", fields={"lines": "empty"}
             )
-        _require_agreement(order.customer_id)
+        require_agreement(order.customer_id)
         ensure_allowed(partner_id=order.partner_id, action="order_hardware", today=today)
         pbx = Pbx.objects.get(pk=order.pbx_id)
         _check_pbx(pbx)

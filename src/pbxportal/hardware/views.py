@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from pbxportal.accounts.selectors import customer_list
 from pbxportal.common.errors import ApplicationError, NotFound
 from pbxportal.common.timeutil import vendor_today
-from pbxportal.common.views import actor_of, paginate, portal_view, staff_view
+from pbxportal.common.views import actor_of, form_int, paginate, portal_view, staff_view
 from pbxportal.hardware import selectors, services
 from pbxportal.hardware.forms import AgreementUploadForm, StockAdjustForm
 from pbxportal.hardware.models import TRANSITIONS, AgreementStatus, HardwareOrder, OrderStatus
@@ -85,7 +85,9 @@ def orders(request: HttpRequest) -> HttpResponse:
 @require_POST
 def order_create(request: HttpRequest) -> HttpResponse:
     try:
-        order = services.order_create(actor=actor_of(request), pbx_id=int(request.POST.get("pbx_id") or 0))
+        order = services.order_create(
+            actor=actor_of(request), pbx_id=form_int(request.POST.get("pbx_id"), field="pbx_id", default=0)
+        )
     except ApplicationError as exc:
         _refused(request, exc)
         return redirect("hardware:orders")
@@ -126,20 +128,18 @@ def order_cart(request: HttpRequest, order_id: int) -> HttpResponse:
         if request.POST.get("action") == "add":
             code = request.POST.get("product_code", "")
             current = next((line.quantity for line in order.lines.all() if line.product.code == code), 0)
-            added = int(request.POST.get("quantity") or 1)
+            added = form_int(request.POST.get("quantity"), field="quantity", default=1)
             services.order_line_set(
                 actor=actor, order_id=order.pk, product_code=code, quantity=current + added
             )
             return redirect("hardware:order_detail", order_id=order.pk)
         for line in order.lines.all():
             wanted = request.POST.get(f"qty-{line.product.code}")
-            if wanted is not None and int(wanted) != line.quantity:
+            quantity = form_int(wanted, field=f"qty-{line.product.code}") if wanted is not None else None
+            if quantity is not None and quantity != line.quantity:
                 services.order_line_set(
-                    actor=actor, order_id=order.pk, product_code=line.product.code, quantity=int(wanted)
+                    actor=actor, order_id=order.pk, product_code=line.product.code, quantity=quantity
                 )
-    except ValueError:
-        messages.error(request, "Quantities are whole numbers.")
-        return redirect("hardware:order_detail", order_id=order.pk)
     except ApplicationError as exc:
         _refused(request, exc)
         return redirect("hardware:order_detail", order_id=order.pk)

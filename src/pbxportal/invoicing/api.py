@@ -8,11 +8,13 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Router
+from ninja.pagination import paginate
 
 from pbxportal.common.api import actor_of
 from pbxportal.common.errors import ApplicationError, NotFound
+from pbxportal.common.pagination import Pagination
+from pbxportal.common.schemas import Schema
 from pbxportal.invoicing import documents, einvoice, links, selectors
 from pbxportal.invoicing.models import Invoice, InvoiceLine
 
@@ -82,7 +84,7 @@ class InvoiceDetailOut(InvoiceOut):
 
 
 @router.get("/invoices", response=list[InvoiceOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def invoice_list(
     request: HttpRequest,
     pbx_id: int | None = None,

@@ -12,12 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router
 
+from pbxportal.common.schemas import Schema
 from pbxportal.core import licence
 from pbxportal.licensing.keys import published_keys, signing_key
 
 API_PREFIX = ""
+
 router = Router()
 public = Router(tags=["licensing"])
 LICENCE_CONTENT_TYPE = "application/json"

@@ -8,6 +8,7 @@ comes back is seen at the next probe (no stale persistent connection in the way)
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,10 +30,40 @@ class Check:
     ms: float = 0.0
 
 
-def _timed(name: str, kind: str, detail: str, probe: Callable[[], None]) -> Check:
+def _within(deadline: float | None, probe: Callable[[], None]) -> Callable[[], None]:
+    """``probe`` with a hard deadline: a driver may take a multiple of its own timeout (libpq
+    retries without SSL, tries every address), and a probe must answer within its budget even
+    when the server accepts connections and never replies (issue 13). The abandoned attempt ends
+    by itself at the driver's timeout, in a daemon thread."""
+    if deadline is None:
+        return probe
+
+    def bounded() -> None:
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                probe()
+            except BaseException as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=run, daemon=True, name="health-probe")
+        thread.start()
+        thread.join(deadline)
+        if thread.is_alive():
+            raise TimeoutError(f"no answer within {deadline:g} s")
+        if errors:
+            raise errors[0]
+
+    return bounded
+
+
+def _timed(
+    name: str, kind: str, detail: str, probe: Callable[[], None], deadline: float | None = None
+) -> Check:
     started = time.perf_counter()
     try:
-        probe()
+        _within(deadline, probe)()
     except Exception as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         return Check(
@@ -88,7 +119,9 @@ def check_database(
         finally:
             wrapper.close()
 
-    return _timed("database" if alias == "default" else f"database:{alias}", kind, where, probe)
+    return _timed(
+        "database" if alias == "default" else f"database:{alias}", kind, where, probe, deadline=timeout
+    )
 
 
 def broker_kind(url: str) -> str:
@@ -163,6 +196,11 @@ def configuration_findings(timeout: float = DEFAULT_TIMEOUT) -> Iterator[Finding
         yield Finding("WARN", "ALLOWED_HOSTS", f"{settings.ALLOWED_HOSTS!r}: name the portal's host names")
     else:
         yield Finding("OK", "ALLOWED_HOSTS", ",".join(settings.ALLOWED_HOSTS))
+
+    if production and not settings.METRICS_TOKEN:
+        yield Finding("FAIL", "METRICS_TOKEN", "required in production: /metrics is refused without it")
+    else:
+        yield Finding("OK", "METRICS_TOKEN", "set" if settings.METRICS_TOKEN else "not set: /metrics is open")
 
     for alias in settings.DATABASES:
         db = check_database(alias, timeout=timeout)

@@ -40,8 +40,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    """Prometheus text format. With METRICS_TOKEN set, a ``Bearer`` token is required."""
+    """Prometheus text format. With METRICS_TOKEN set, a ``Bearer`` token is required; in
+    production it must be set, else /metrics is refused."""
     token = getattr(settings, "METRICS_TOKEN", "")
+    if not token and settings.PRODUCTION:
+        return HttpResponse(
+            "metrics: METRICS_TOKEN is not configured\n", status=403, content_type="text/plain"
+        )
     if token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given.encode(), token.encode()):

@@ -13,10 +13,12 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Router
+from ninja.pagination import paginate
 
 from pbxportal.common.api import actor_of
+from pbxportal.common.pagination import Pagination
+from pbxportal.common.schemas import Schema
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.payments import selectors, services
 from pbxportal.payments.models import Payment
@@ -155,7 +157,7 @@ def offline_record(request: HttpRequest, payload: OfflineIn) -> tuple[int, objec
 
 
 @router.get("/", response=list[PaymentListOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def payment_list(request: HttpRequest) -> QuerySet[Payment]:
     """Payments received (R-INV-4): method, amount, provider reference, PI number, and where each
     went — its allocations to invoices and any part kept as account credit."""

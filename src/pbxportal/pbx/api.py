@@ -16,10 +16,12 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Field, Router
+from ninja.pagination import paginate
 
 from pbxportal.common.api import actor_of
+from pbxportal.common.pagination import Pagination
+from pbxportal.common.schemas import Schema
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.invoicing.lines import LineDraft
 from pbxportal.pbx import charges, selectors, services
@@ -163,6 +165,7 @@ class PbxDetailOut(PbxOut):
 
 
 class PbxCreateIn(Schema):
+    length_model = Pbx
     customer_id: int
     model_code: str = Field(examples=["WPBX-CLOUD"])
     name: str = Field(examples=["acme-office"], description="A DNS label, unique across the vendor (R-PBX-1)")
@@ -335,7 +338,7 @@ def _change(result: ChangeResult) -> dict[str, Any]:
 
 
 @router.get("/pbxs", response=list[PbxOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def pbx_list(
     request: HttpRequest, search: str = "", status: str = "", customer_id: int | None = None
 ) -> QuerySet[Pbx]:
@@ -501,7 +504,7 @@ def ssh_close(request: HttpRequest, pbx_id: int) -> dict[str, int]:
 
 
 @router.get("/pbxs/{pbx_id}/ledger", response=list[LedgerEntryOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def ledger_list(request: HttpRequest, pbx_id: int) -> QuerySet[QuantityChange]:
     """The append-only ledger of quantity changes; replaying it gives the current quantities."""
     return selectors.ledger(actor=actor_of(request), pbx_id=pbx_id)
@@ -527,7 +530,7 @@ def correction_file(
 
 
 @router.get("/corrections", response=list[CorrectionOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def correction_list(request: HttpRequest, status: str = "") -> QuerySet[CorrectionRequest]:
     """A partner's own corrections; staff see those of their partners."""
     return selectors.correction_list(actor=actor_of(request), status=status)

@@ -18,11 +18,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router
 from ninja.files import UploadedFile
 
 from pbxportal.common.api import actor_of
 from pbxportal.common.errors import ApplicationError
+from pbxportal.common.schemas import Schema
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.core.periods import first_of_month
 from pbxportal.voice import pipeline, selectors, services
@@ -245,6 +246,7 @@ def import_problems(request: HttpRequest, job_id: int) -> StreamingHttpResponse:
 
 
 class NumberOrderIn(Schema):
+    length_model = NumberOrder
     pbx_id: int
     country: str
     number_type: str = "geographic"
@@ -379,6 +381,7 @@ def number_order_reject(request: HttpRequest, number_order_id: int, payload: Rej
 
 
 class BundleSwitchIn(Schema):
+    length_model = BundleSwitchTicket
     to_product: str
     note: str = ""
 

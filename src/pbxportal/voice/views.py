@@ -16,7 +16,7 @@ from pbxportal.common.errors import ApplicationError
 from pbxportal.common.plain import plain_message
 from pbxportal.common.tenancy import scoped
 from pbxportal.common.timeutil import vendor_today
-from pbxportal.common.views import actor_of, paginate, portal_view, staff_view
+from pbxportal.common.views import actor_of, form_int, paginate, portal_view, staff_view
 from pbxportal.core.periods import first_of_month
 from pbxportal.pbx.models import Pbx
 from pbxportal.voice import charts, drafts, selectors, services
@@ -52,7 +52,7 @@ def number_order_new(request: HttpRequest) -> HttpResponse:
         try:
             order = services.number_order_create(
                 actor=actor,
-                pbx_id=int(request.POST.get("pbx_id") or 0),
+                pbx_id=form_int(request.POST.get("pbx_id"), field="pbx_id", default=0),
                 country=country,
                 number_type=number_type,
                 kind=request.POST.get("kind", "new"),

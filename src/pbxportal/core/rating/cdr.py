@@ -136,6 +136,13 @@ def asterisk_columns(count: int, extra: str | None = None) -> tuple[str, ...] | 
     return None if tail is None else ASTERISK_BASE_COLUMNS + tail
 
 
+# Bounds of a plausible call record: its year and its length (a call of more than 31 days is a
+# corrupt record, and a larger number would not fit the column).
+EARLIEST_CALL_YEAR = 1990
+LATEST_CALL_YEAR = 2999
+MAX_CALL_SECONDS = 31 * 86400
+
+
 def call_identity(pbx: str, start: datetime, caller: str, callee: str, duration: int) -> str:
     """Identity of a record without a unique id (R-VT-8): stable across files and imports."""
     text = "\x1f".join((pbx, start.astimezone(UTC).isoformat(), caller, callee, str(duration)))
@@ -163,7 +170,19 @@ def _local_time(value: str, tz_name: str) -> datetime | None:
 
 def _integer(record: dict[str, str], name: str) -> int | str:
     value = record[name]
-    return int(value) if _INTEGER.fullmatch(value) else f"{name} is not a non-negative integer: {value!r}"
+    if not _INTEGER.fullmatch(value):
+        return f"{name} is not a non-negative integer: {value!r}"
+    if len(value) > 9 or int(value) > MAX_CALL_SECONDS:
+        return f"{name} is more than {MAX_CALL_SECONDS} seconds: {value!r}"
+    return int(value)
+
+
+def _implausible_start(start: datetime) -> str | None:
+    """A call dated outside the years the billing calendar handles is refused as a record error,
+    not carried into month arithmetic (a call in December 9999 has no next month)."""
+    if not EARLIEST_CALL_YEAR <= start.astimezone(UTC).year <= LATEST_CALL_YEAR:
+        return f"start is outside {EARLIEST_CALL_YEAR}-{LATEST_CALL_YEAR}: {start.isoformat()}"
+    return None
 
 
 def parse_asterisk_line(line: str, *, pbx: str | None, tz_name: str) -> Call | str | None:
@@ -213,6 +232,8 @@ def _call(
         return f"{start_field} is not a 'YYYY-MM-DD HH:MM:SS' time: {record[start_field]!r}"
     if not pbx:
         return "no PBX: accountcode is empty and no PBX was given"
+    if problem := _implausible_start(start):
+        return problem
     # In UTC: a local time in a DST fold or gap never compares equal to another zone's (PEP 495).
     start = start.astimezone(UTC)
     call_id = unique_id or call_identity(pbx, start, caller, callee, duration)
@@ -325,6 +346,8 @@ def _portal_call(record: dict[str, str]) -> Call | str:
         return f"start is not an ISO 8601 time: {record['start']!r}"
     if start.tzinfo is None:
         return f"start has no UTC offset: {record['start']!r}"
+    if problem := _implausible_start(start):
+        return problem
     kind = record["kind"]
     if kind not in ("voice", "sms"):
         return f"kind must be voice or sms, not {kind!r}"

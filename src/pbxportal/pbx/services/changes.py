@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 
+from pbxportal.catalog.limits import ensure_quantity_allowed
 from pbxportal.catalog.models import Family, PlanTerm, PricingModel, Product
 from pbxportal.common.actor import Actor
 from pbxportal.common.errors import ApplicationError, Conflict, RuleViolation
@@ -30,6 +31,7 @@ from pbxportal.pbx.models import (
     Subscription,
     SubscriptionStatus,
 )
+from pbxportal.pbx.refusals import refuse_auto_renew_off
 from pbxportal.pbx.services.base import (
     SERVICE_FAMILIES,
     ChangeResult,
@@ -74,6 +76,7 @@ def quantity_change_plan(*, pbx: Pbx, product: Product, quantity: int, today: da
     _open(pbx)
     if quantity < 0:
         raise ApplicationError("quantity: cannot be negative.", fields={"quantity": "negative"})
+    ensure_quantity_allowed(product, quantity)
     plan_obj = charges.plan_for(product, pbx.term)
     sub = pbx.subscriptions.filter(product=product, status=SubscriptionStatus.ACTIVE).first()
     current = sub.quantity if sub else 0
@@ -241,6 +244,7 @@ def service_order_plan(
         quantity = 1
     elif quantity < 1:
         raise ApplicationError("quantity: at least 1.", fields={"quantity": "at least 1"})
+    ensure_quantity_allowed(product, quantity)
     product_plan = (
         product.plans.get(term=PlanTerm.ONE_OFF) if one_off else charges.plan_for(product, pbx.term)
     )
@@ -282,18 +286,13 @@ def service_order(
         action="order_hardware" if product.family == Family.HWAAS else "order_licences",
         today=today,
     )
+    refuse_auto_renew_off(product, auto_renew)
     if preview:
         return ChangeResult(
             plan=service_order_plan(
                 pbx=pbx, product=product, quantity=quantity, today=today, term=term, attributes=attributes
             ),
             invoice=None,
-        )
-    if not auto_renew and not product.auto_renew_optional:
-        raise RuleViolation(
-            f"{product.name} renews with its PBX; auto-renew cannot be switched off.",
-            rule="R-EX-4",
-            fields={"auto_renew": "not optional"},
         )
     with transaction.atomic():
         pbx = _lock(pbx)

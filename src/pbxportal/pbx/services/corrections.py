@@ -17,6 +17,7 @@ from pbxportal.invoicing.lines import LineDraft
 from pbxportal.invoicing.models import Invoice, InvoiceKind, LineKind
 from pbxportal.invoicing.services import invoice_issue
 from pbxportal.pbx import charges
+from pbxportal.pbx.correction_rules import lock_filed_correction
 from pbxportal.pbx.models import (
     CorrectionRequest,
     CorrectionStatus,
@@ -94,6 +95,7 @@ def correction_apply(*, actor: Actor, correction_id: int, today: date) -> list[I
     documents: list[Invoice] = []
     with transaction.atomic():
         pbx = _lock(correction.pbx)
+        correction = lock_filed_correction(correction.pk)
         credit_lines: list[LineDraft] = []
         charge_lines: list[LineDraft] = []
         for code, wanted in sorted(correction.quantities.items()):

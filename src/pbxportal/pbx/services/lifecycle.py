@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from pbxportal.accounts.models import Customer, Partner
+from pbxportal.catalog.limits import ensure_quantity_allowed
 from pbxportal.catalog.models import Family, Product
 from pbxportal.common.actor import Actor
 from pbxportal.common.errors import ApplicationError, Conflict, NotFound, RuleViolation
@@ -60,6 +61,7 @@ def pbx_create_plan(
             )
         if quantity:
             items.append((_product(code, Family.LICENCE), quantity))
+            ensure_quantity_allowed(items[-1][0], quantity, field=f"licences.{code}")
     if storage_blocks:
         storage = Product.objects.filter(family=Family.STORAGE, active=True).order_by("code").first()
         if storage is None:
@@ -67,6 +69,7 @@ def pbx_create_plan(
                 "storage: no storage product in the catalog.", fields={"storage_blocks": "unavailable"}
             )
         items.append((storage, storage_blocks))
+        ensure_quantity_allowed(storage, storage_blocks, field="storage_blocks")
     partner = Partner.objects.select_related("price_book").get(pk=partner_id)
     probe = Pbx(
         partner=partner,
