@@ -183,3 +183,13 @@ def paypal_rest(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     player = RecordedPayPal()
     monkeypatch.setattr(providers, "_paypal_transport", httpx.MockTransport(player))
     return player
+
+
+@pytest.fixture(autouse=True)
+def _no_request_id_left_over() -> None:
+    """Every test starts outside a request, as a fresh worker does: a request of an earlier test
+    whose ``request_finished`` never ran (a streamed answer the test client left open, a signal
+    receiver that raised while the database was down) must not leave its request id behind."""
+    from pbxportal.ops.logging import _request_id
+
+    _request_id.set(None)

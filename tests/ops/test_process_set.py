@@ -67,7 +67,10 @@ class ProcessSet:
         return lines
 
     def metric(self, name: str, **labels: str) -> float:
-        text = httpx.get(f"{self.base_url}/metrics", timeout=10).text
+        token = self.env["METRICS_TOKEN"]  # production requires it (issue 13 item 10)
+        text = httpx.get(
+            f"{self.base_url}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        ).text
         return sum(
             sample.value
             for family in text_string_to_metric_families(text)
@@ -101,6 +104,7 @@ def process_set(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcessSet
         CELERY_RESULT_BACKEND=REDIS_URL,
         SECRET_KEY=new_secret(),
         **production_secrets(),
+        METRICS_TOKEN=new_secret(),
         PORT=str(port),
         RUN_DIR=str(run_dir),
         PBXPORTAL_DATA_DIR=str(tmp_path_factory.mktemp("data")),

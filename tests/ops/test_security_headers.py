@@ -7,6 +7,8 @@ from typing import Any
 
 from django.test import Client, override_settings
 
+from tests.production_env import production_secrets
+
 
 def test_pages_send_a_content_security_policy(db: Any) -> None:
     response = Client().get("/login/")
@@ -32,6 +34,7 @@ def test_production_settings_default_to_hsts_and_csp() -> None:
         "SECRET_KEY": "k" * 50,
         "DATABASE_URL": "postgres://u@127.0.0.1/x",
         "DJANGO_SETTINGS_MODULE": "pbxportal.config.settings",
+        **production_secrets(),
     }
     script = (
         "import django; django.setup(); from django.conf import settings as s; "

@@ -100,7 +100,7 @@ def checkout(request: HttpRequest, pbx_id: int) -> HttpResponse:
                 services=requests,
                 payment_method=choice["payment_method"],
                 billing_contact_id=form_int(choice["contact"], field="contact")
-                if choice["contact"]
+                if choice["contact"] and choice["contact"] != "new"
                 else None,
                 new_contact=new_contact,
                 pi_number=choice["pi_number"],
