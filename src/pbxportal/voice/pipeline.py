@@ -51,6 +51,7 @@ from pbxportal.core.rating import InvalidNumber, normalise
 from pbxportal.core.rating.allowance import zone
 from pbxportal.core.rating.cdr import (
     FREESWITCH_COLUMNS,
+    MAX_CALL_SECONDS,
     PORTAL_COLUMNS,
     asterisk_columns,
     call_identity,
@@ -174,8 +175,17 @@ def _fields(line: str) -> list[str] | str:
 
 def _int(value: str, name: str) -> int | str:
     if value and _INTEGER_CHARS.issuperset(value):
-        return int(value)
+        return _seconds_problem(value, name) or int(value)
     return f"{name} is not a non-negative integer: {value!r}"
+
+
+def _seconds_problem(value: str | int, name: str) -> str | None:
+    """A call longer than the core accepts (``MAX_CALL_SECONDS``, 31 days) is a bad line, never a
+    number the database cannot hold (R-API-1); checked on the digits before converting them."""
+    digits = str(value).lstrip("0")
+    if len(digits) > len(str(MAX_CALL_SECONDS)) or (digits and int(digits) > MAX_CALL_SECONDS):
+        return f"{name} is beyond {MAX_CALL_SECONDS} seconds (31 days): {str(value)[:20]!r}"
+    return None
 
 
 class _Times:
@@ -399,6 +409,8 @@ def portal_record_problem(record: dict[str, Any]) -> str | None:
         isinstance(billsec, int) or (isinstance(billsec, str) and _INTEGER_CHARS.issuperset(billsec))
     ):
         return f"billsec is not a non-negative integer: {billsec!r}"
+    if problem := _seconds_problem(billsec, "billsec"):
+        return problem
     if int(billsec) < 0:
         return f"billsec is not a non-negative integer: {billsec!r}"
     try:
