@@ -8,11 +8,10 @@ from __future__ import annotations
 from django.db import transaction
 
 from pbxportal.common.actor import Actor
-from pbxportal.common.audit import audit
 from pbxportal.common.errors import Conflict
 from pbxportal.common.tenancy import get_scoped
 from pbxportal.voice.models import NumberOrder, NumberOrderKind, NumberOrderStatus
-from pbxportal.voice.services.numbers import _number
+from pbxportal.voice.services.numbers import _number, order_audit
 
 
 def _draft(actor: Actor, order_id: int) -> NumberOrder:
@@ -40,13 +39,7 @@ def number_order_draft_update(
         else:
             order.address = address.strip()
         order.save(update_fields=["address", "number"])
-        audit(
-            actor,
-            "number_order.draft_updated",
-            partner_id=order.pbx.partner_id,
-            object_type="number_order",
-            object_id=order.pk,
-        )
+        order_audit(actor, order, "number_order.draft_updated")
     return order
 
 
@@ -56,13 +49,7 @@ def number_order_draft_delete(*, actor: Actor, order_id: int) -> None:
     with transaction.atomic():
         order = _draft(actor, order_id)
         files = [document.file for document in order.documents.all()]
-        audit(
-            actor,
-            "number_order.draft_deleted",
-            partner_id=order.pbx.partner_id,
-            object_type="number_order",
-            object_id=order.pk,
-        )
+        order_audit(actor, order, "number_order.draft_deleted")
         order.delete()
 
         def remove_files() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -88,16 +89,15 @@ def number_order_create(
         number=ported,
         created_by=actor.user,
     )
-    audit(
-        actor,
-        "number_order.created",
-        partner_id=order.pbx.partner_id,
-        object_type="number_order",
-        object_id=order.pk,
-        kind=kind,
-        country=requirement.country,
-    )
+    order_audit(actor, order, "number_order.created", kind=kind, country=requirement.country)
     return order
+
+
+def order_audit(actor: Actor | None, order: NumberOrder, action: str, **data: Any) -> None:
+    """A number order's audit event (R-VT-10): its partner, type and id named once."""
+    audit(
+        actor, action, partner_id=order.pbx.partner_id, object_type="number_order", object_id=order.pk, **data
+    )
 
 
 def _number(number: str, country: str) -> str:
@@ -145,15 +145,7 @@ def number_document_upload(
     )
     document.file.save(f"order-{order.pk}{kind[1]}", upload, save=False)
     document.save()
-    audit(
-        actor,
-        "number_order.document_uploaded",
-        partner_id=order.pbx.partner_id,
-        object_type="number_order",
-        object_id=order.pk,
-        name=name,
-        size=size,
-    )
+    order_audit(actor, order, "number_order.document_uploaded", name=name, size=size)
     return document
 
 
@@ -189,13 +181,7 @@ def number_order_submit(*, actor: Actor, order_id: int) -> NumberOrder:
         _move(order, NumberOrderStatus.SUBMITTED)
         order.submitted_at = timezone.now()
         order.save(update_fields=["status", "submitted_at"])
-        audit(
-            actor,
-            "number_order.submitted",
-            partner_id=order.pbx.partner_id,
-            object_type="number_order",
-            object_id=order.pk,
-        )
+        order_audit(actor, order, "number_order.submitted")
     return order
 
 
@@ -209,13 +195,7 @@ def number_order_review(*, actor: Actor, order_id: int) -> NumberOrder:
         _move(order, NumberOrderStatus.IN_REVIEW)
         order.decided_by = actor.user
         order.save(update_fields=["status", "decided_by"])
-        audit(
-            actor,
-            "number_order.in_review",
-            partner_id=order.pbx.partner_id,
-            object_type="number_order",
-            object_id=order.pk,
-        )
+        order_audit(actor, order, "number_order.in_review")
     return order
 
 
@@ -248,14 +228,7 @@ def number_order_approve(*, actor: Actor, order_id: int, number: str = "", today
         order.decided_by = actor.user
         order.decided_on = today
         order.save(update_fields=["status", "number", "subscription", "decided_by", "decided_on"])
-        audit(
-            actor,
-            "number_order.approved",
-            partner_id=order.pbx.partner_id,
-            object_type="number_order",
-            object_id=order.pk,
-            number=assigned,
-        )
+        order_audit(actor, order, "number_order.approved", number=assigned)
     return order
 
 
@@ -273,12 +246,5 @@ def number_order_reject(*, actor: Actor, order_id: int, reason: str, today: date
         order.decided_by = actor.user
         order.decided_on = today
         order.save(update_fields=["status", "rejection_reason", "decided_by", "decided_on"])
-        audit(
-            actor,
-            "number_order.rejected",
-            partner_id=order.pbx.partner_id,
-            object_type="number_order",
-            object_id=order.pk,
-            reason=reason,
-        )
+        order_audit(actor, order, "number_order.rejected", reason=reason)
     return order
