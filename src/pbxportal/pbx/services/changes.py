@@ -105,9 +105,13 @@ def quantity_change_plan(*, pbx: Pbx, product: Product, quantity: int, today: da
     return plan
 
 
-def _banded_follow_up(pbx: Pbx, profile: str, delta: int, today: date) -> list[LineDraft]:
+def _banded_follow_up(
+    pbx: Pbx, profile: str, delta: int, today: date, *, counted_offset: int = 0
+) -> list[LineDraft]:
     """A banded subscription counting this profile (the voice trunk flat fee, R-VT-1) follows the
-    counted users: added users are charged prorated at the band price; removed ones refund nothing."""
+    counted users: added users are charged prorated at the band price; removed ones refund nothing.
+    ``counted_offset`` adds counted users not yet written (a correction of several profiles); a
+    band subscription started after ``today`` is charged from its own start (a backdated correction)."""
     lines: list[LineDraft] = []
     if delta <= 0:
         return lines
@@ -115,7 +119,7 @@ def _banded_follow_up(pbx: Pbx, profile: str, delta: int, today: date) -> list[L
         profiles = sub.product.attributes.get("counted_profiles") or []
         if sub.product.pricing_model != PricingModel.BANDED or profile not in profiles:
             continue
-        users = charges.counted_users(pbx, profiles) + delta
+        users = charges.counted_users(pbx, profiles) + counted_offset + delta
         price = charges.unit_price(pbx, sub.plan, users)
         lines += charges.charge_lines(
             pbx=pbx,
@@ -123,7 +127,7 @@ def _banded_follow_up(pbx: Pbx, profile: str, delta: int, today: date) -> list[L
             plan=sub.plan,
             price=price,
             quantity=delta,
-            start=today,
+            start=max(today, sub.started_on),
             kind=LineKind.PRORATED,
             description=f"{sub.product.name}: +{delta} counted user(s) ({profile})",
             subscription_id=sub.pk,
