@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.test import Client, override_settings
@@ -54,3 +55,17 @@ def test_metrics_is_refused_in_production_without_a_token(db: Any) -> None:
     assert refused.status_code == 403
     assert anonymous.status_code == 401
     assert allowed.status_code == 200
+
+
+def test_the_api_docs_run_under_the_same_policy_from_the_portals_own_files(db: Any) -> None:
+    # when the Swagger UI page is read
+    response = Client().get("/api/docs")
+    page = response.content.decode()
+    # then it has the portal's policy (no exception for it) and loads nothing from another host
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "default-src 'self'" in policy
+    sources = re.findall(r'(?:src|href)="([^"]*)"', page)
+    assert any(src.endswith("swagger-ui-bundle.js") for src in sources)
+    assert all(src.startswith("/") and not src.startswith("//") for src in sources), sources
+    assert "<script>" not in page  # no inline script: the settings are JSON read by a static script
