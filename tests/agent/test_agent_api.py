@@ -33,7 +33,7 @@ def world(db: Any) -> SoftwareWorld:
 
 
 def activate(client: Client, pbx: Pbx) -> str:
-    response = client.post(f"{AGENT}/activate", {"pbx_key": pbx.pbx_key}, content_type="application/json")
+    response = client.post(f"{AGENT}/activate", {"pbx_key": pbx.new_pbx_key}, content_type="application/json")
     assert response.status_code == 200, response.content
     return str(response.json()["credential"])
 

@@ -67,7 +67,7 @@ def polled(db: Any) -> tuple[str, str]:
     pbx = world.pbx(name="hotel-one", start=vendor_today())
     client = Client()
     credential = client.post(
-        "/api/v1/pbx-agent/activate", {"pbx_key": pbx.pbx_key}, content_type="application/json"
+        "/api/v1/pbx-agent/activate", {"pbx_key": pbx.new_pbx_key}, content_type="application/json"
     ).json()["credential"]
     etag = client.get("/api/v1/pbx-agent/licence", headers={"Authorization": f"Bearer {credential}"})["ETag"]
     return credential, etag

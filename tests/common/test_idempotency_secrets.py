@@ -74,7 +74,7 @@ def test_an_activation_replay_gives_nobody_the_credential() -> None:
     # given a software PBX and a first activation with a key from one address
     world = SoftwareWorld()
     pbx = world.pbx(name="hotel-one", start=vendor_today())
-    body = {"pbx_key": pbx.pbx_key}
+    body = {"pbx_key": pbx.new_pbx_key}
     first = Client(REMOTE_ADDR="10.0.0.1").post(
         f"{AGENT}/activate", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k"
     )
@@ -94,6 +94,37 @@ def test_an_activation_replay_gives_nobody_the_credential() -> None:
     assert same.status_code == 409 and credential not in same.content.decode()
     for secret in (credential, other.json()["credential"]):
         assert _clear_anywhere(secret) == []
+
+
+@pytest.mark.django_db
+def test_a_pbx_key_is_shown_once_and_kept_nowhere_in_clear() -> None:
+    # given a partner creating a software PBX (it activates with its PBX key) with an Idempotency-Key
+    world = SoftwareWorld()
+    client = Client()
+    client.force_login(world.user)
+    body = {
+        "customer_id": world.customer.pk,
+        "model_code": "PSE-ENTERPRISE",
+        "name": "hotel-key",
+        "term": "yearly",
+        "licences": {},
+    }
+    first = client.post("/api/v1/pbx/pbxs", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="p")
+    assert first.status_code == 201, first.content
+    key = first.json()["pbx"]["pbx_key"]
+    assert key and len(key) > 20
+    # when the request is replayed, and the PBX read again
+    replay = client.post("/api/v1/pbx/pbxs", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="p")
+    read = client.get(f"/api/v1/pbx/pbxs/{first.json()['pbx']['id']}")
+    # then neither answer holds the key, no table keeps it in clear, and it still activates the PBX
+    assert replay.status_code == 409 and key not in replay.content.decode()
+    assert read.json()["pbx_key"] is None and read.json()["pbx_key_prefix"] == key[:6]
+    assert _clear_anywhere(key) == []
+    activated = Client().post(f"{AGENT}/activate", {"pbx_key": key}, content_type="application/json")
+    assert activated.status_code == 200, activated.content
+    # and no PBX of the database holds a key that activates it: only digests are stored
+    for world_pbx in (world.pbx(name="hotel-two", start=vendor_today()),):
+        assert _clear_anywhere(world_pbx.new_pbx_key) == []
 
 
 def test_a_record_expires_after_24_hours_by_the_clock(

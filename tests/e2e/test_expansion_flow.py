@@ -27,7 +27,7 @@ def test_order_an_extension_expansion_pay_offline_and_the_pbx_picks_it_up(
     admin = User.objects.get(username="gamma-admin")
     customer = Customer.objects.filter(partner=admin.partner).first()
     assert customer is not None
-    pbx_create(
+    created = pbx_create(
         actor=Actor(user=admin),
         customer_id=customer.pk,
         model_code="PSE-ENTERPRISE",
@@ -37,7 +37,9 @@ def test_order_an_extension_expansion_pay_offline_and_the_pbx_picks_it_up(
         today=vendor_today(),
     )
     pbx = Pbx.objects.get(name="lakeside")
-    [simulated] = agent_simulate(url=live_server.url, pbx_keys=[pbx.pbx_key], polls=1, interval=0, say=print)
+    assert created.pbx is not None
+    key = created.pbx.new_pbx_key  # shown once at creation, never stored
+    [simulated] = agent_simulate(url=live_server.url, pbx_keys=[key], polls=1, interval=0, say=print)
     assert simulated.version == 1
 
     # when the partner orders 20 extensions on the PBX's services page and checks out offline

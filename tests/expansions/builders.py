@@ -40,7 +40,7 @@ class SoftwareWorld:
 
     def pbx(self, *, name: str, plan: str = "PSE-ENTERPRISE", start: date) -> Pbx:
         """A software PBX (its model is a software plan), not activated yet."""
-        services.pbx_create(
+        result = services.pbx_create(
             actor=self.actor,
             customer_id=self.customer.pk,
             model_code=plan,
@@ -49,4 +49,7 @@ class SoftwareWorld:
             licences={},
             today=start,
         )
-        return Pbx.objects.get(name=name)
+        pbx = Pbx.objects.get(name=name)
+        assert result.pbx is not None
+        pbx.new_pbx_key = result.pbx.new_pbx_key  # the key in clear, shown once at creation
+        return pbx

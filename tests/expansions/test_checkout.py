@@ -34,7 +34,9 @@ def world(db: Any) -> SoftwareWorld:
 
 def active_pbx(world: SoftwareWorld, name: str, plan: str = "PSE-ENTERPRISE") -> tuple[Pbx, str]:
     pbx = world.pbx(name=name, plan=plan, start=TODAY)
-    response = Client().post(f"{AGENT}/activate", {"pbx_key": pbx.pbx_key}, content_type="application/json")
+    response = Client().post(
+        f"{AGENT}/activate", {"pbx_key": pbx.new_pbx_key}, content_type="application/json"
+    )
     assert response.status_code == 200
     pbx.refresh_from_db()
     return pbx, response.json()["credential"]

@@ -24,7 +24,7 @@ def world(db: Any) -> SoftwareWorld:
 def test_order_expansions_review_and_place_an_offline_order(world: SoftwareWorld) -> None:
     # given an active software PBX and its partner logged in
     pbx = world.pbx(name="hotel-one", start=TODAY)
-    Client().post("/api/v1/pbx-agent/activate", {"pbx_key": pbx.pbx_key}, content_type="application/json")
+    Client().post("/api/v1/pbx-agent/activate", {"pbx_key": pbx.new_pbx_key}, content_type="application/json")
     client = Client()
     client.force_login(world.user)
     # when the PBX page is opened, then it links to the services and the licence
@@ -72,7 +72,9 @@ def test_order_expansions_review_and_place_an_offline_order(world: SoftwareWorld
 
 def test_a_refused_checkout_shows_the_rule(world: SoftwareWorld) -> None:
     primary = world.pbx(name="primary", start=TODAY)
-    Client().post("/api/v1/pbx-agent/activate", {"pbx_key": primary.pbx_key}, content_type="application/json")
+    Client().post(
+        "/api/v1/pbx-agent/activate", {"pbx_key": primary.new_pbx_key}, content_type="application/json"
+    )
     client = Client()
     client.force_login(world.user)
     response = client.post(
@@ -91,7 +93,7 @@ def test_a_refused_checkout_shows_the_rule(world: SoftwareWorld) -> None:
 
 def test_licence_history_activation_code_and_download(world: SoftwareWorld) -> None:
     pbx = world.pbx(name="hotel-one", start=TODAY)
-    Client().post("/api/v1/pbx-agent/activate", {"pbx_key": pbx.pbx_key}, content_type="application/json")
+    Client().post("/api/v1/pbx-agent/activate", {"pbx_key": pbx.new_pbx_key}, content_type="application/json")
     client = Client()
     client.force_login(world.user)
     # the history lists version 1 with its capacity

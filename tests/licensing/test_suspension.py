@@ -30,7 +30,7 @@ def test_day_35_suspends_the_licence_and_paying_reactivates_it(
         pbx = world.pbx(name="hotel-one", start=start.date())
         client = Client()
         credential = client.post(
-            "/api/v1/pbx-agent/activate", {"pbx_key": pbx.pbx_key}, content_type="application/json"
+            "/api/v1/pbx-agent/activate", {"pbx_key": pbx.new_pbx_key}, content_type="application/json"
         ).json()["credential"]
     invoice = Invoice.objects.get(pbx=pbx)
     assert invoice.due_on is not None

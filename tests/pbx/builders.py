@@ -161,6 +161,8 @@ class World:
             firmware_version=firmware, status="active", activated_at=pbx.created_at
         )
         pbx.refresh_from_db()
+        assert result.pbx is not None
+        pbx.new_pbx_key = result.pbx.new_pbx_key  # the key in clear, shown once at creation
         return pbx
 
 

@@ -56,7 +56,7 @@ def test_cloud_pbx_activates_about_three_minutes_after_creation(world: World) ->
 
 
 def test_vm_pbx_gets_a_key_and_activates_when_it_presents_it(world: World) -> None:
-    services.pbx_create(
+    created = services.pbx_create(
         actor=world.actor,
         customer_id=world.customer.pk,
         model_code="WPBX-VMHW",
@@ -66,10 +66,11 @@ def test_vm_pbx_gets_a_key_and_activates_when_it_presents_it(world: World) -> No
         today=date(2026, 1, 10),
     )
     pbx = Pbx.objects.get(name="onprem")
-    assert pbx.pbx_key and pbx.status == PbxStatus.PENDING_ACTIVATION
-    assert (
-        services.pbx_activate_with_key(pbx_key=pbx.pbx_key, now=datetime.now(UTC)).status == PbxStatus.ACTIVE
-    )
+    assert created.pbx is not None
+    key = created.pbx.new_pbx_key  # in clear only on the creating answer
+    assert key and pbx.status == PbxStatus.PENDING_ACTIVATION
+    assert pbx.pbx_key_digest and key not in pbx.pbx_key_digest and pbx.pbx_key_prefix == key[:6]
+    assert services.pbx_activate_with_key(pbx_key=key, now=datetime.now(UTC)).status == PbxStatus.ACTIVE
 
 
 @pytest.mark.parametrize("name", ["-bad", "bad-", "UPPER_case", "a" * 64, "dots.not.allowed", ""])

@@ -60,6 +60,7 @@ def seed_fleet(*, pbxs: int, output: Path) -> None:
     from pbxportal.demo.seed import CATALOGS
     from pbxportal.licensing.keys import signing_key
     from pbxportal.licensing.models import LicenceVersion, PbxCredential
+    from pbxportal.pbx.keys import pbx_key_digest
     from pbxportal.pbx.models import Pbx, PbxStatus
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -85,7 +86,7 @@ def seed_fleet(*, pbxs: int, output: Path) -> None:
                 expires_on=expires,
                 invoiced_through=expires,
                 serial=f"PBX-B{i:07d}",
-                pbx_key=secrets.token_urlsafe(24),
+                pbx_key_digest=pbx_key_digest(secrets.token_urlsafe(24)),
                 status=PbxStatus.ACTIVE,
                 activated_at=now,
             )

@@ -99,7 +99,6 @@ def seed(pbxs: int, say: Callable[[str], None]) -> None:
                 expires_on=DAY + timedelta(days=1),
                 invoiced_through=DAY + timedelta(days=1),
                 serial=f"B{i:011d}",
-                pbx_key=f"bench-key-{i}",
                 status=PbxStatus.ACTIVE,
             )
             for i in range(first, min(first + batch, pbxs))

@@ -20,6 +20,7 @@ from ninja import Field, Router
 from ninja.pagination import paginate
 
 from pbxportal.common.api import actor_of
+from pbxportal.common.idempotency import withhold_answer
 from pbxportal.common.pagination import Pagination
 from pbxportal.common.schemas import Schema
 from pbxportal.common.timeutil import vendor_today
@@ -145,7 +146,11 @@ class PbxOut(Schema):
 class PbxDetailOut(PbxOut):
     anchor_date: date
     url: str | None = Field(description="Cloud PBXs answer at https://NAME.<vendor domain> (R-PBX-1)")
-    pbx_key: str | None = Field(description="VM/HW PBXs present it to the licence API to activate (R-PBX-3)")
+    pbx_key: str | None = Field(
+        description="VM/HW PBXs present it to the licence API to activate (R-PBX-3). Only in the answer "
+        "that creates the PBX or generates a new key: it is never stored, so never shown again"
+    )
+    pbx_key_prefix: str | None = Field(description="The first characters of the PBX key, to recognise it")
     firmware_version: str
     activated_at: datetime | None
     zero_users_since: date | None
@@ -157,7 +162,11 @@ class PbxDetailOut(PbxOut):
 
     @staticmethod
     def resolve_pbx_key(obj: Pbx) -> str | None:
-        return None if obj.is_cloud else obj.pbx_key
+        return obj.new_pbx_key or None
+
+    @staticmethod
+    def resolve_pbx_key_prefix(obj: Pbx) -> str | None:
+        return obj.pbx_key_prefix or None
 
     @staticmethod
     def resolve_subscriptions(obj: Pbx) -> list[Subscription]:
@@ -288,6 +297,27 @@ class CorrectionAppliedOut(Schema):
     documents: list[InvoiceRef] = Field(description="The credit note and/or the charge it issued")
 
 
+class PlannedDocumentOut(Schema):
+    """One document applying a correction will issue (R-CO-4)."""
+
+    kind: str = Field(description="credit_note or invoice")
+    lines: list[LineOut]
+    total: Decimal = Field(description="Net total of the lines (tax is added when issued)")
+    currency: str
+
+
+class ProfileChangeOut(Schema):
+    product_code: str
+    current: int
+    wanted: int
+
+
+class CorrectionPreviewOut(Schema):
+    correction_id: int
+    quantities: list[ProfileChangeOut]
+    documents: list[PlannedDocumentOut]
+
+
 class RejectIn(Schema):
     reason: str = Field(examples=["The change was made as ordered."])
 
@@ -363,12 +393,26 @@ def pbx_create(request: HttpRequest, payload: PbxCreateIn) -> tuple[int, dict[st
     result = _create(request, payload, preview=False)
     assert result.pbx is not None
     pbx = selectors.pbx_get(actor=actor_of(request), pbx_id=result.pbx.pk)
+    pbx.new_pbx_key = result.pbx.new_pbx_key
+    if pbx.new_pbx_key:
+        withhold_answer(request)  # the PBX key is shown once, never kept for a replay
     return 201, {**_change(result), "pbx": pbx}
+
+
+@router.post("/pbxs/{pbx_id}/pbx-key", response=PbxDetailOut)
+def pbx_key_regenerate(request: HttpRequest, pbx_id: int) -> Pbx:
+    """A new PBX key for a VM/HW PBX (R-PBX-3), shown in this answer only; the old key stops working."""
+    actor = actor_of(request)
+    new_key = services.pbx_key_regenerate(actor=actor, pbx_id=pbx_id).new_pbx_key
+    withhold_answer(request)
+    pbx = selectors.pbx_get(actor=actor, pbx_id=pbx_id)
+    pbx.new_pbx_key = new_key
+    return pbx
 
 
 @router.get("/pbxs/{pbx_id}", response=PbxDetailOut)
 def pbx_get(request: HttpRequest, pbx_id: int) -> Pbx:
-    """Status, serial, expiry, the PBX key (VM/HW) and the subscriptions in force."""
+    """Status, serial, expiry, the PBX key's prefix (VM/HW) and the subscriptions in force."""
     return selectors.pbx_get(actor=actor_of(request), pbx_id=pbx_id)
 
 
@@ -539,6 +583,28 @@ def correction_list(request: HttpRequest, status: str = "") -> QuerySet[Correcti
 @router.get("/corrections/{correction_id}", response=CorrectionOut)
 def correction_get(request: HttpRequest, correction_id: int) -> CorrectionRequest:
     return selectors.correction_get(actor=actor_of(request), correction_id=correction_id)
+
+
+@router.get("/corrections/{correction_id}/preview", response=CorrectionPreviewOut)
+def correction_preview(request: HttpRequest, correction_id: int) -> dict[str, Any]:
+    """What applying the correction will issue (R-CO-4): computed by the function that applies it."""
+    plan = services.correction_preview(actor=actor_of(request), correction_id=correction_id)
+    return {"correction_id": correction_id, **correction_plan_out(plan)}
+
+
+def correction_plan_out(plan: services.CorrectionPlan) -> dict[str, Any]:
+    documents = [
+        {
+            "kind": kind,
+            "lines": [_line(line) for line in lines],
+            "total": sum((line.amount for line in lines), Decimal(0)),
+            "currency": lines[0].currency,
+        }
+        for kind, lines in (("credit_note", plan.credit_lines), ("invoice", plan.charge_lines))
+        if lines
+    ]
+    quantities = [vars(change) for change in plan.changes]
+    return {"quantities": quantities, "documents": documents}
 
 
 @router.post("/corrections/{correction_id}/apply", response=CorrectionAppliedOut)

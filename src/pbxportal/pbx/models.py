@@ -37,9 +37,12 @@ class Pbx(models.Model):
         null=True, blank=True, db_index=True, help_text="End of the last invoiced term"
     )
     serial = models.CharField(max_length=20, unique=True)
-    pbx_key = models.CharField(
-        max_length=64, blank=True, help_text="VM/HW: presented to the licence API (R-PBX-3)"
+    pbx_key_digest = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="VM/HW: SHA-256 of the PBX key presented to the licence API (R-PBX-3); never the key",
     )
+    pbx_key_prefix = models.CharField(max_length=8, blank=True, help_text="The key's first characters")
     status = models.CharField(max_length=20, choices=PbxStatus.choices, default=PbxStatus.PENDING_ACTIVATION)
     activation_due_at = models.DateTimeField(null=True, blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)
@@ -49,13 +52,17 @@ class Pbx(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     tenant_path = "partner"
+    # The PBX key in clear, only on the instance that created or regenerated it: shown once, never stored.
+    new_pbx_key = ""
 
     class Meta:
         ordering = ["name"]
         verbose_name = "PBX"
         verbose_name_plural = "PBXs"
         constraints = [
-            models.UniqueConstraint(fields=["pbx_key"], condition=~Q(pbx_key=""), name="pbx_key_unique")
+            models.UniqueConstraint(
+                fields=["pbx_key_digest"], condition=~Q(pbx_key_digest=""), name="pbx_key_digest_unique"
+            )
         ]
 
     def __str__(self) -> str:

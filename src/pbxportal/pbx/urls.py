@@ -13,6 +13,7 @@ urlpatterns = [
     path("pbxs/<int:pbx_id>/services/", views.service_order, name="services"),
     path("pbxs/<int:pbx_id>/plan-switch/", views.plan_switch, name="plan_switch"),
     path("pbxs/<int:pbx_id>/auto-renew/", views.pbx_auto_renew, name="auto_renew"),
+    path("pbxs/<int:pbx_id>/pbx-key/", views.pbx_key_regenerate, name="pbx_key"),
     path("pbxs/<int:pbx_id>/ssh/open/", views.ssh_open, name="ssh_open"),
     path("pbxs/<int:pbx_id>/ssh/close/", views.ssh_close, name="ssh_close"),
     path("pbxs/<int:pbx_id>/corrections/", views.correction_file, name="correction_file"),

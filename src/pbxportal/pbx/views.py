@@ -38,7 +38,7 @@ from pbxportal.pbx.forms import (
     ServiceOrderForm,
     SshOpenForm,
 )
-from pbxportal.pbx.models import Pbx, PbxStatus
+from pbxportal.pbx.models import CorrectionStatus, Pbx, PbxStatus
 from pbxportal.pbx.services import ChangeResult
 
 Run = Callable[[dict[str, Any], bool], ChangeResult]
@@ -193,7 +193,12 @@ def _to_tab(pbx: Pbx, tab: str) -> HttpResponse:
 
 
 def _detail_page(
-    request: HttpRequest, pbx: Pbx, status: int = 200, open_tab: str = "", **forms_: forms.Form
+    request: HttpRequest,
+    pbx: Pbx,
+    status: int = 200,
+    open_tab: str = "",
+    new_pbx_key: str = "",
+    **forms_: forms.Form,
 ) -> HttpResponse:
     """The PBX page; a refused form of the page comes back bound (its values and errors kept)."""
     actor = actor_of(request)
@@ -210,6 +215,7 @@ def _detail_page(
         "corrections": selectors.correction_list(actor=actor, pbx_id=pbx.pk),
         "invoices": invoice_list(actor=actor, pbx_id=pbx.pk),
         "open_tab": open_tab,
+        "new_pbx_key": new_pbx_key,
         **_forms(pbx),
         **forms_,
     }
@@ -341,6 +347,20 @@ def subscription_auto_renew(request: HttpRequest, subscription_id: int) -> HttpR
     return redirect("pbx:detail", pbx_id=sub.pbx_id)
 
 
+@portal_view
+@require_POST
+def pbx_key_regenerate(request: HttpRequest, pbx_id: int) -> HttpResponse:
+    """A new PBX key (R-PBX-3), shown on this answer only (never stored, so never shown again);
+    the old key stops working."""
+    actor = actor_of(request)
+    pbx = services.pbx_key_regenerate(actor=actor, pbx_id=pbx_id)
+    response = _detail_page(
+        request, selectors.pbx_get(actor=actor, pbx_id=pbx.pk), new_pbx_key=pbx.new_pbx_key
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 # --- SSH, corrections -----------------------------------------------------------------------------
 
 
@@ -409,9 +429,19 @@ def correction_file(request: HttpRequest, pbx_id: int) -> HttpResponse:
 @staff_view
 def staff_corrections(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "filed")
-    corrections = selectors.correction_list(actor=actor_of(request), status=status)
+    actor = actor_of(request)
+    corrections = selectors.correction_list(actor=actor, status=status)
+    page = paginate(request, corrections)
+    # What applying each filed correction will issue (R-CO-4), from the function that applies it,
+    # shown before its Apply button; a correction the rules refuse shows why instead.
+    for correction in page.object_list:
+        if correction.status == CorrectionStatus.FILED:
+            try:
+                correction.preview = services.correction_preview(actor=actor, correction_id=correction.pk)
+            except ApplicationError as exc:
+                correction.refusal = exc
     context = {
-        "page": paginate(request, corrections),
+        "page": page,
         "status": status,
         "query": urlencode({"status": status}) + "&",
         "reject_form": RejectForm(),

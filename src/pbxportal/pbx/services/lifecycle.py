@@ -25,6 +25,7 @@ from pbxportal.invoicing.models import LineKind
 from pbxportal.overdue.policy import ensure_allowed
 from pbxportal.pbx import charges
 from pbxportal.pbx.charges import ChangePlan
+from pbxportal.pbx.keys import new_pbx_key, pbx_key_digest
 from pbxportal.pbx.models import (
     Pbx,
     PbxStatus,
@@ -164,6 +165,7 @@ def pbx_create(
     if preview:
         return ChangeResult(plan=plan, invoice=None)
     now = timezone.now()
+    key = None if cloud else new_pbx_key()
     try:
         with transaction.atomic():
             pbx = Pbx.objects.create(
@@ -177,7 +179,8 @@ def pbx_create(
                 expires_on=term_end(today, Term(term)),
                 invoiced_through=term_end(today, Term(term)),
                 serial=_new_serial(),
-                pbx_key="" if cloud else secrets.token_urlsafe(24),
+                pbx_key_digest=key.digest if key else "",
+                pbx_key_prefix=key.prefix if key else "",
                 activation_due_at=now + CLOUD_ACTIVATION_DELAY if cloud else None,
             )
             for product, quantity in items:
@@ -196,6 +199,7 @@ def pbx_create(
                 pbx.zero_users_since = today
                 pbx.save(update_fields=["zero_users_since"])
             _audit(actor, pbx, "pbx.created", model=model.code, term=term)
+            pbx.new_pbx_key = key.clear if key else ""  # shown once, never stored
     except IntegrityError:
         raise Conflict(f"name: {name!r} is taken.", rule="R-PBX-1", fields={"name": "taken"}) from None
     if cloud:
@@ -242,12 +246,31 @@ def cloud_activation_due(*, now: datetime) -> int:
 
 
 def pbx_activate_with_key(*, pbx_key: str, now: datetime) -> Pbx:
-    """A VM/HW PBX presents its PBX key (R-PBX-3)."""
-    pbx = Pbx.objects.filter(pbx_key=pbx_key).exclude(pbx_key="").first() if pbx_key else None
+    """A VM/HW PBX presents its PBX key (R-PBX-3), found by its digest (the key is never stored)."""
+    pbx = Pbx.objects.filter(pbx_key_digest=pbx_key_digest(pbx_key)).first() if pbx_key else None
     if pbx is None:
         raise NotFound("Unknown PBX key.", rule="R-PBX-3")
     pbx_activate(pbx=pbx, now=now)
     pbx.refresh_from_db()
+    return pbx
+
+
+def pbx_key_regenerate(*, actor: Actor, pbx_id: int) -> Pbx:
+    """A new PBX key for a VM/HW PBX (R-PBX-3): the old one stops working at once. The returned
+    PBX carries the new key in ``new_pbx_key``, shown once; only its digest is stored."""
+    actor.require_partner_role("sales", "technician")
+    pbx = get_scoped(Pbx.objects.select_related("model"), actor, pk=pbx_id)
+    if pbx.is_cloud:
+        raise RuleViolation(
+            "A cloud PBX activates by itself and has no PBX key.", rule="R-PBX-3", fields={"pbx": "cloud"}
+        )
+    if pbx.status in (PbxStatus.DELETED, PbxStatus.ENDED):
+        raise RuleViolation(f"The PBX is {pbx.get_status_display().lower()}.", rule="R-PBX-9")
+    key = new_pbx_key()
+    pbx.pbx_key_digest, pbx.pbx_key_prefix = key.digest, key.prefix
+    pbx.save(update_fields=["pbx_key_digest", "pbx_key_prefix"])
+    _audit(actor, pbx, "pbx.key_regenerated", prefix=key.prefix)
+    pbx.new_pbx_key = key.clear
     return pbx
 
 
