@@ -317,3 +317,19 @@ def test_the_staff_page_shows_what_applying_will_issue_before_the_apply_button(w
     # then the credit note it will issue is shown, with its amount, before the Apply button
     assert "Applying it will issue:" in page and "-240.00 EUR" in page
     assert page.index("-240.00 EUR") < page.index(">Apply</button>")
+
+
+def test_the_correction_form_shows_the_refusal_at_the_quantity(world: World) -> None:
+    # given a decrease 4 -> 2 on 2026-03-10
+    pbx = world.pbx(start=ACTIVATION)
+    change_users(pbx, 2, date(2026, 3, 10))
+    client = Client()
+    client.force_login(world.user)
+    form = {"change_date": "2026-03-10", "profile": "UC-BUSINESS", "quantity": 1, "note": ""}
+    # when the partner files a correction to 1 on the page
+    with on(date(2026, 3, 11)):
+        response = client.post(f"/pbxs/{pbx.pk}/corrections/", form)
+    # then the form comes back with the refusal (R-PBX-8) at the quantity field
+    page = response.content.decode()
+    assert response.status_code == 400 and "R-PBX-8" in page
+    assert 'id="error_1_id_quantity"' in page or "is-invalid" in page.split('name="quantity"')[0][-300:]

@@ -413,6 +413,8 @@ def correction_file(request: HttpRequest, pbx_id: int) -> HttpResponse:
                 today=vendor_today(),
             )
         except ApplicationError as exc:
+            # The service names ``quantities.<profile>``; this form has one profile and its ``quantity``.
+            exc.fields = {("quantity" if k.startswith("quantities") else k): v for k, v in exc.fields.items()}
             form_error(form, exc)
         else:
             messages.success(
