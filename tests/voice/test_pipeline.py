@@ -378,6 +378,11 @@ def test_a_partner_uploads_a_file_follows_the_job_and_downloads_the_calls(
         response = client.post(f"/voice/pbxs/{pbx.pk}/cdrs/", {"file": handle, "format": "csv"})
     job = ImportJob.objects.get(pbx=pbx)
     assert response.status_code == 302 and response["Location"] == f"/voice/imports/{job.pk}/"
+    # and a worker imports it in the background (the task, eager here)
+    from pbxportal.voice.tasks import import_cdr_file
+
+    assert job.status == "queued"
+    assert import_cdr_file.delay(job.pk).get() == 1
     # then the job page shows its counts and the rating error with its line
     page = client.get(f"/voice/imports/{job.pk}/").content.decode()
     assert "Rows read</th><td>2</td>" in page and "unknown destination" in page
