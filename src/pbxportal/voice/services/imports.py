@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -174,7 +174,7 @@ def _thread_run(job_id: int) -> None:
     except Exception:
         log.exception("import job %s failed", job_id)
     finally:
-        close_old_connections()
+        connections.close_all()  # this thread's own connection
 
 
 @contextmanager
