@@ -236,3 +236,55 @@ def test_the_clock_runs_an_upload_left_queued(world: VoiceWorld, tmp_path: Path)
     assert run_short(job.created_at + timedelta(minutes=2))["voice_stalled_imports"] == 1
     job.refresh_from_db()
     assert (job.status, job.stored) == ("done", 5)
+
+
+# --- Command-line imports without --pbx: whose job is it? -------------------------------------
+
+
+def test_a_cli_import_of_one_partner_s_pbxs_is_that_partner_s_job_otherwise_staff_only(
+    world: VoiceWorld, tmp_path: Path
+) -> None:
+    from pbxportal.accounts.models import Partner
+    from pbxportal.cli import main
+    from pbxportal.pbx.models import Pbx
+
+    first = world.trunk_pbx(start=date(2025, 2, 3))
+    second = world.trunk_pbx(start=date(2025, 2, 3))
+    foreign = world.trunk_pbx(start=date(2025, 2, 3))
+    other = Partner.objects.create(name="Other", code="other", country="IT", price_book=world.book)
+    Pbx.objects.filter(pk=foreign.pk).update(partner=other)
+    client = Client()
+    client.force_login(world.user)
+
+    def cli_import(name: str, rows: list[tuple[str, str, datetime, str, int, str]]) -> ImportJob:
+        assert main(["import-cdrs", str(portal_csv(tmp_path / name, rows)), "--format", "csv"]) == 0
+        return ImportJob.objects.order_by("-id").first()  # type: ignore[return-value]
+
+    # when a staff member imports a file of two PBXs of the same partner, without --pbx
+    ours = cli_import("ours.csv", [*_calls(first.serial, 3, "a"), *_calls(second.serial, 3, "b")])
+    # then the job is that partner's: its users see it
+    assert (ours.pbx_id, ours.partner_id, ours.stored) == (None, first.partner_id, 6)
+    assert client.get(f"/voice/imports/{ours.pk}/").status_code == 200
+    # and importing the same file again (all duplicates) is theirs too
+    again = cli_import("ours.csv", [*_calls(first.serial, 3, "a"), *_calls(second.serial, 3, "b")])
+    assert (again.pk != ours.pk, again.duplicates, again.partner_id) == (True, 6, first.partner_id)
+    # when a file mixes two partners' PBXs, the job stays staff-only
+    mixed = cli_import("mixed.csv", [*_calls(first.serial, 2, "c"), *_calls(foreign.serial, 2, "d")])
+    assert (mixed.stored, mixed.partner_id) == (4, None)
+    assert client.get(f"/voice/imports/{mixed.pk}/").status_code == 404
+    # and so does a file with a record of an unknown PBX
+    code = main(
+        [
+            "import-cdrs",
+            str(
+                portal_csv(
+                    tmp_path / "unknown.csv",
+                    [*_calls(first.serial, 2, "e"), ("u", "PBX-NONE", at(4), IT_FIXED, 60, "voice")],
+                )
+            ),
+            "--format",
+            "csv",
+        ]
+    )
+    unknown = ImportJob.objects.order_by("-id").first()
+    assert code == 1 and unknown is not None and (unknown.bad_lines, unknown.partner_id) == (1, None)
