@@ -135,22 +135,63 @@ def test_an_unknown_format_or_time_zone_is_refused_and_nothing_is_queued(
     assert not ImportJob.objects.exists()
 
 
-def test_a_reader_cannot_upload_and_another_partner_cannot_resume(world: VoiceWorld, tmp_path: Path) -> None:
+def test_billing_users_cannot_upload_and_another_partner_cannot_resume(
+    world: VoiceWorld, tmp_path: Path
+) -> None:
     from pbxportal.accounts.models import Partner, PartnerRole, User
 
     pbx = world.trunk_pbx(start=date(2025, 2, 3))
+    path = portal_csv(tmp_path / "m.csv", _calls(pbx.serial, 2))
+    # a billing user of the partner may not upload (admins and technicians may)
+    billing = User.objects.create_user(
+        "p-billing", password="x-billing-x", partner=world.partner, partner_role=PartnerRole.BILLING
+    )
+    client = Client()
+    client.force_login(billing)
+    assert _upload(client, pbx.pk, path).status_code == 403
+    assert not ImportJob.objects.exists()
     owner = Client()
     owner.force_login(world.user)
-    _upload(owner, pbx.pk, portal_csv(tmp_path / "m.csv", _calls(pbx.serial, 2)))
+    _upload(owner, pbx.pk, path)
     job = ImportJob.objects.get(pbx=pbx)
+    # another partner's admin gets 404 for the job and its resume action
     other = Partner.objects.create(name="Other", code="other", country="IT", price_book=world.book)
     intruder = User.objects.create_user(
         "intruder", password="x-intruder-x", partner=other, partner_role=PartnerRole.ADMIN
     )
-    client = Client()
     client.force_login(intruder)
     assert client.post(f"/voice/imports/{job.pk}/resume/").status_code == 404
     assert client.get(f"/voice/imports/{job.pk}/").status_code == 404
+
+
+def test_a_failed_or_stalled_upload_offers_resume_and_a_finished_one_refuses_it(
+    world: VoiceWorld, tmp_path: Path
+) -> None:
+    from django.utils import timezone
+
+    pbx = world.trunk_pbx(start=date(2025, 2, 3))
+    client = Client()
+    client.force_login(world.user)
+    _upload(client, pbx.pk, portal_csv(tmp_path / "m.csv", _calls(pbx.serial, 3)))
+    job = ImportJob.objects.get(pbx=pbx)
+    # a job queued a moment ago does not offer to resume (a worker may take it any time)
+    assert "Resume the import" not in client.get(f"/voice/imports/{job.pk}/").content.decode()
+    # a job storing with no progress for three minutes does (a worker was killed)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status="storing", progress_at=timezone.now() - timedelta(minutes=3)
+    )
+    assert "Resume the import" in client.get(f"/voice/imports/{job.pk}/").content.decode()
+    # and so does a failed one; resuming queues it and the worker finishes it
+    ImportJob.objects.filter(pk=job.pk).update(status="failed", message="worker lost")
+    assert "Resume the import" in client.get(f"/voice/imports/{job.pk}/").content.decode()
+    assert client.post(f"/voice/imports/{job.pk}/resume/").status_code == 302
+    assert import_cdr_file.delay(job.pk).get() == 0
+    job.refresh_from_db()
+    assert (job.status, job.rows, job.stored, job.rated) == ("done", 3, 3, 3)
+    # a finished job is not resumed
+    response = client.post(f"/voice/imports/{job.pk}/resume/", follow=True)
+    assert "This import has finished." in response.content.decode()
+    assert "Resume the import" not in client.get(f"/voice/imports/{job.pk}/").content.decode()
 
 
 # --- A killed worker (PostgreSQL: a real SIGKILL in a subprocess) ------------------------------
