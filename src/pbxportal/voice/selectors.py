@@ -174,6 +174,9 @@ def import_job_dict(
             for line, kind, reason in problems.values_list("line", "kind", "reason")
         ],
         "months_rated": months if months is not None else 0,
+        # A portal upload's progress (its file's lines, read so far): a client can poll this too.
+        "lines_total": job.lines_total,
+        "lines_read": job.lines_read,
     }
 
 
