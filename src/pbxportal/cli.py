@@ -49,6 +49,10 @@ def _serve(args: argparse.Namespace) -> int:
     )
     if settings.CELERY_TASK_ALWAYS_EAGER:
         _start_short_job_ticker()
+        # No worker either: a portal upload's import runs in a thread of this process.
+        from pbxportal.voice.services.imports import start_background_imports
+
+        start_background_imports()
     call_command("runserver", f"{args.host}:{args.port}", use_reloader=False, use_threading=True)
     return 0
 

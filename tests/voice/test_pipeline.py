@@ -253,6 +253,29 @@ def test_freeswitch_files_every_row_with_its_reason(world: VoiceWorld) -> None:
     assert world2.rated + sum(world2.rating_errors.values()) == 2
 
 
+def test_a_real_freeswitch_file_with_inbound_trunk_calls_every_row_with_its_reason(world: VoiceWorld) -> None:
+    # given the "blueivr" FreeSWITCH's Master.csv (default "example" template, legs a and b): calls
+    # from the PSTN numbers 91342657/19083426 through its gateway into its inbound context
+    # "blueivr" (to the IVR codes *1001/*1003 and the queue 3000), their legs to extension 1001,
+    # and extension 1001 calling 1002 in "default"
+    pbx = world.trunk_pbx(start=date(2023, 9, 1))
+    # when it is imported with the format's defaults (inbound contexts "public", "from-trunk"...)
+    job = _import_sample("freeswitch_blueivr_master.csv", "freeswitch", pbx)
+    # then nothing is rated or charged, and every row is accounted for with its reason:
+    # the IVR codes as feature codes, the rest as calls to extensions
+    assert (job.rows, job.skipped_feature, job.skipped_internal, job.skipped_inbound) == (8, 2, 6, 0)
+    assert (job.stored, job.bad_lines, job.charged, job.rating_errors) == (0, 0, 0, {})
+    # when the PBX's own rules name its inbound context (data per PBX, docs/usage-pipeline.md)
+    from pbxportal.voice.models import PbxCdrRules
+
+    other = world.trunk_pbx(start=date(2023, 9, 1))
+    PbxCdrRules.objects.create(pbx=other, rules={"inbound_contexts": ["public", "blueivr"]})
+    job = _import_sample("freeswitch_blueivr_master.csv", "freeswitch", other)
+    # then the four legs in "blueivr" are inbound calls and the four in "default" internal ones
+    assert (job.rows, job.skipped_inbound, job.skipped_internal, job.skipped_feature) == (8, 4, 4, 0)
+    assert job.rows == job.accounted and (job.stored, job.charged) == (0, 0)
+
+
 @pytest.mark.parametrize(
     ("record", "fmt", "expected"),
     [
@@ -378,6 +401,11 @@ def test_a_partner_uploads_a_file_follows_the_job_and_downloads_the_calls(
         response = client.post(f"/voice/pbxs/{pbx.pk}/cdrs/", {"file": handle, "format": "csv"})
     job = ImportJob.objects.get(pbx=pbx)
     assert response.status_code == 302 and response["Location"] == f"/voice/imports/{job.pk}/"
+    # and a worker imports it in the background (the task, eager here)
+    from pbxportal.voice.tasks import import_cdr_file
+
+    assert job.status == "queued"
+    assert import_cdr_file.delay(job.pk).get() == 1
     # then the job page shows its counts and the rating error with its line
     page = client.get(f"/voice/imports/{job.pk}/").content.decode()
     assert "Rows read</th><td>2</td>" in page and "unknown destination" in page

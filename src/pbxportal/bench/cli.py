@@ -135,6 +135,12 @@ def _bench_import(args: argparse.Namespace) -> int:
     return main_import(args, _say)
 
 
+def _bench_ingest(args: argparse.Namespace) -> int:
+    from pbxportal.bench.ingest import main_ingest
+
+    return main_ingest(args, _say)
+
+
 def register(sub: Any) -> None:
     bench = sub.add_parser("bench", help="benchmarks (docs/benchmarks.md)")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
@@ -215,6 +221,23 @@ def register(sub: Any) -> None:
         help="a scratch PostgreSQL database, dropped and created for the run",
     )
     imports.set_defaults(handler=_bench_import)
+    ingest = bench_sub.add_parser(
+        "ingest",
+        help="call records posted in batches of 1,000 to the REST API over HTTP (gunicorn, PostgreSQL)",
+    )
+    ingest.add_argument("--batches", type=int, default=200, help="batches posted in all")
+    ingest.add_argument("--batch", type=int, default=1000, help="records per batch (at most 10,000)")
+    ingest.add_argument("--clients", type=int, default=4, help="client threads, one PBX and connection each")
+    ingest.add_argument("--gzip", action="store_true", help="gzip the bodies (Content-Encoding: gzip)")
+    ingest.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    ingest.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker (gthread)")
+    ingest.add_argument("--port", type=int, default=8766)
+    ingest.add_argument(
+        "--database-url",
+        default="postgres://postgres@127.0.0.1:5432/pbxportal_bench_ingest",
+        help="a scratch PostgreSQL database, dropped and created for the run",
+    )
+    ingest.set_defaults(handler=_bench_ingest)
     auth = bench_sub.add_parser(
         "authorize", help="live call authorisations per second and p99 over HTTP against a real server"
     )

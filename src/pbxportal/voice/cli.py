@@ -56,6 +56,11 @@ def _import(args: argparse.Namespace) -> int:
         print(f"import-cdrs: {exc}", file=sys.stderr)
         return 2
     job = result.job
+    if pbx is None:
+        # Without --pbx: the job is the partner's when all its records are of that partner's PBXs.
+        from pbxportal.voice.services import import_job_assign_partner
+
+        job = import_job_assign_partner(job)
     shown = _print_problems(job.pk, args.file, MAX_ERRORS_SHOWN)
     if job.errors > shown:
         print(

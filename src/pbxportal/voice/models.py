@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class CallKind(models.TextChoices):
@@ -206,10 +207,11 @@ class BundleSwitchTicket(models.Model):
 
 
 class ImportStatus(models.TextChoices):
-    STORING = "storing", "Storing"
-    RATING = "rating", "Rating"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    STORING = "storing", _("Storing")
+    RATING = "rating", _("Rating")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class ImportJob(models.Model):
@@ -245,6 +247,14 @@ class ImportJob(models.Model):
     message = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A portal upload runs in the background (voice.tasks.import_cdr_file): the stored file (under
+    # MEDIA_ROOT), its time zone, and the progress the job page polls (docs/usage-pipeline.md).
+    stored_file = models.CharField(max_length=300, blank=True)
+    tz_name = models.CharField(max_length=64, blank=True)
+    lines_total = models.PositiveBigIntegerField(default=0, help_text="lines of the stored file")
+    lines_read = models.PositiveBigIntegerField(default=0, help_text="lines read so far")
+    started_at = models.DateTimeField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True)
 
     tenant_path = "partner"
 

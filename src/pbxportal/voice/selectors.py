@@ -174,6 +174,9 @@ def import_job_dict(
             for line, kind, reason in problems.values_list("line", "kind", "reason")
         ],
         "months_rated": months if months is not None else 0,
+        # A portal upload's progress (its file's lines, read so far): a client can poll this too.
+        "lines_total": job.lines_total,
+        "lines_read": job.lines_read,
     }
 
 
@@ -182,6 +185,37 @@ def import_job_for(*, actor: Actor, job_id: int) -> Any:
     from pbxportal.voice.models import ImportJob
 
     return get_scoped(ImportJob.objects.all(), actor, pk=job_id)
+
+
+def import_progress(job: Any, *, now: Any = None) -> dict[str, Any]:
+    """What the job's page shows while an import runs: lines read of the file's lines, the percent,
+    lines per second since it started, whether it still runs (the page polls) and whether it can
+    be resumed (an unfinished upload)."""
+    from django.utils import timezone
+
+    from pbxportal.voice.models import ImportStatus
+
+    now = now or timezone.now()
+    running = job.status in (ImportStatus.QUEUED, ImportStatus.STORING, ImportStatus.RATING)
+    end = job.finished_at if not running and job.finished_at else (job.progress_at or now)
+    seconds = (end - job.started_at).total_seconds() if job.started_at else 0.0
+    read = job.rows if not job.lines_total and not running else job.lines_read
+    last = job.progress_at or job.created_at
+    return {
+        "running": running,
+        "lines_read": job.lines_read,
+        "lines_total": job.lines_total,
+        "percent": min(100, round(job.lines_read * 100 / job.lines_total)) if job.lines_total else 0,
+        "per_second": round(read / seconds) if seconds > 0 else None,
+        "seconds": round(seconds, 1),
+        # An unfinished upload that failed or shows no progress for two minutes (a worker was
+        # killed or restarted): its page offers to resume it; a running one is never run twice.
+        "resumable": bool(job.stored_file)
+        and (
+            job.status == ImportStatus.FAILED
+            or (running and last is not None and (now - last).total_seconds() > 120)
+        ),
+    }
 
 
 CALL_COLUMNS = (

@@ -27,6 +27,7 @@ urlpatterns = [
     path("pbxs/<int:pbx_id>/usage/calls/", views.usage_calls, name="usage_calls"),
     path("pbxs/<int:pbx_id>/cdrs/", views.cdr_upload, name="cdr_upload"),
     path("imports/<int:job_id>/", views.import_job, name="import_job"),
+    path("imports/<int:job_id>/resume/", views.import_job_resume, name="import_job_resume"),
     path("pbxs/<int:pbx_id>/bundle-switch/", views.bundle_switch, name="bundle_switch"),
     path("staff/number-orders/", views.staff_number_orders, name="staff_number_orders"),
     path(

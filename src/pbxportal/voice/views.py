@@ -9,6 +9,7 @@ from typing import cast
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pbxportal.catalog.models import NumberRequirement
@@ -314,9 +315,6 @@ def staff_bundle_switch_decide(request: HttpRequest, bundle_ticket_id: int) -> H
     return redirect("voice:staff_bundle_switches")
 
 
-UPLOAD_MAX_BYTES = 200 * 1024 * 1024
-
-
 @portal_view
 def usage_calls(request: HttpRequest, pbx_id: int) -> HttpResponse:
     """The month's rated calls as CSV or XLSX, streamed (issue 12): the same as the API's."""
@@ -335,50 +333,52 @@ def usage_calls(request: HttpRequest, pbx_id: int) -> HttpResponse:
 
 @portal_view
 def cdr_upload(request: HttpRequest, pbx_id: int) -> HttpResponse:
-    """Upload a call-record file for a PBX (issue 12): imported as a durable job, then its page."""
-    import tempfile
-    from pathlib import Path
-
-    from pbxportal.voice import pipeline
-
+    """Upload a call-record file for a PBX (issue 12): stored and queued as a durable job that a
+    worker imports in the background; the job's page follows its progress."""
     actor = actor_of(request)
     pbx = selectors.pbx_for_usage(actor=actor, pbx_id=pbx_id)
     if request.method == "POST":
         try:
-            actor.require_partner_role("technician")
-            upload = request.FILES.get("file")
-            fmt = request.POST.get("format", "")
-            if upload is None:
-                raise ApplicationError("file: choose the call-record file.", fields={"file": "required"})
-            if fmt not in ("asterisk", "freeswitch", "csv"):
-                raise ApplicationError("format: asterisk, freeswitch or csv.", fields={"format": "unknown"})
-            if (upload.size or 0) > UPLOAD_MAX_BYTES:
-                raise ApplicationError(f"file: at most {UPLOAD_MAX_BYTES} bytes.", fields={"file": "size"})
-            with tempfile.TemporaryDirectory() as directory:
-                path = Path(directory) / "upload.csv"
-                with open(path, "wb") as handle:
-                    for block in upload.chunks():
-                        handle.write(block)
-                result = pipeline.import_file(
-                    path,
-                    cdr_format=fmt,
-                    pbx=pbx,
-                    tz_name=request.POST.get("timezone") or None,
-                    source="upload",
-                    name=upload.name or "upload.csv",
-                )
-            return redirect("voice:import_job", job_id=result.job.pk)
+            job = services.cdr_upload(
+                actor=actor,
+                pbx=pbx,
+                upload=request.FILES.get("file"),
+                cdr_format=request.POST.get("format", ""),
+                tz_name=request.POST.get("timezone", ""),
+            )
+            return redirect("voice:import_job", job_id=job.pk)
         except ApplicationError as exc:
+            if exc.status == 403:
+                raise
             _refused(request, exc)
-        except (OSError, ValueError) as exc:
-            messages.error(request, f"The file could not be imported: {exc}")
+        except OSError as exc:
+            messages.error(request, _("The file could not be stored: %(error)s") % {"error": exc})
     jobs = scoped(ImportJob.objects.filter(pbx=pbx), actor).order_by("-id")[:20]
     return render(request, "voice/cdr_upload.html", {"pbx": pbx, "jobs": jobs})
 
 
 @portal_view
 def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
-    """An import job's counts and its problems (the first 500 here; all in the CSV download)."""
+    """An import job: its live progress while it runs (htmx polls this page), then its counts and
+    problems (the first 500 here; all in the CSV download)."""
     job = selectors.import_job_for(actor=actor_of(request), job_id=job_id)
     problems = job.problems.order_by("line", "id")[:500]
-    return render(request, "voice/import_job.html", {"job": job, "problems": problems})
+    return render(
+        request,
+        "voice/import_job.html",
+        {"job": job, "problems": problems, "progress": selectors.import_progress(job)},
+    )
+
+
+@require_POST
+@portal_view
+def import_job_resume(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Queue an interrupted upload again (a worker was killed): it resumes where it stopped."""
+    try:
+        services.import_job_resume(actor=actor_of(request), job_id=job_id)
+        messages.success(request, _("The import was queued again: it resumes where it stopped."))
+    except ApplicationError as exc:
+        if exc.status in (403, 404):
+            raise
+        _refused(request, exc)
+    return redirect("voice:import_job", job_id=job_id)

@@ -4,7 +4,8 @@
   invoices, rerating;
 - ``authorization``: the live authorisation of calls (the agent's hot path);
 - ``numbers``: number orders, their documents and review;
-- ``bundles``: CTA1 <-> CTA2 bundle switches.
+- ``bundles``: CTA1 <-> CTA2 bundle switches;
+- ``imports``: call-record uploads imported in the background, with their progress and resume.
 
 The public names are re-exported here: ``from pbxportal.voice.services import X`` and
 ``from pbxportal.voice import services`` keep working (``_states`` is the authorisation's process
@@ -16,6 +17,12 @@ from pbxportal.voice.services.bundles import (
     bundle_switch_decide,
     bundle_switch_request,
     bundle_switches_apply,
+)
+from pbxportal.voice.services.imports import (
+    cdr_upload,
+    import_job_assign_partner,
+    import_job_resume,
+    import_job_run,
 )
 from pbxportal.voice.services.numbers import (
     DOCUMENT_TYPES,
@@ -49,6 +56,10 @@ __all__ = [
     "bundle_switch_request",
     "bundle_switches_apply",
     "call_authorize",
+    "cdr_upload",
+    "import_job_assign_partner",
+    "import_job_resume",
+    "import_job_run",
     "month_rerate",
     "number_document_upload",
     "number_order_approve",
