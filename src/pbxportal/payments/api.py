@@ -171,6 +171,7 @@ class RefundIn(Schema):
     partner_id: int
     amount: Decimal
     reference: str
+    reason: str = ""
 
 
 class RefundOut(Schema):
@@ -179,27 +180,26 @@ class RefundOut(Schema):
     amount: Decimal
     currency: str
     reference: str
+    reason: str
 
 
 @router.post("/refunds", response={201: RefundOut})
 def refund_create(request: HttpRequest, payload: RefundIn) -> tuple[int, object]:
     """Staff record a refund of a partner's account credit (at most the credit held), R-INV-4."""
-    from pbxportal.accounts.models import Partner
-    from pbxportal.common.tenancy import get_scoped
-    from pbxportal.invoicing.credits import refund_record
-
-    actor = actor_of(request)
-    actor.require_staff("customer_care")
-    partner = get_scoped(Partner, actor, pk=payload.partner_id)
-    entry = refund_record(
-        partner_id=partner.pk, amount=payload.amount, reference=payload.reference, recorded_by=actor
+    entry = services.refund_record(
+        actor=actor_of(request),
+        partner_id=payload.partner_id,
+        amount=payload.amount,
+        reference=payload.reference,
+        reason=payload.reason,
     )
     return 201, {
         "id": entry.pk,
-        "partner_id": partner.pk,
+        "partner_id": entry.partner_id,
         "amount": -entry.amount,
         "currency": entry.currency,
         "reference": entry.reference,
+        "reason": entry.reason,
     }
 
 
