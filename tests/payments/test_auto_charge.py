@@ -12,7 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from pbxportal.accounts.models import PartnerRole, User
 from pbxportal.clock.services import clock_run
@@ -20,6 +22,7 @@ from pbxportal.common.actor import Actor
 from pbxportal.common.errors import Forbidden
 from pbxportal.invoicing.credits import account_credit
 from pbxportal.invoicing.models import Invoice, InvoiceStatus
+from pbxportal.invoicing.services import InvoiceDraft, invoices_issue_batch
 from pbxportal.overdue.policy import partner_state
 from pbxportal.payments import methods
 from pbxportal.payments.models import (
@@ -34,6 +37,7 @@ from pbxportal.payments.models import (
 )
 from pbxportal.payments.providers import ChargeResult
 from pbxportal.payments.services import _apply
+from tests.invoicing.helpers import line
 from tests.pbx.builders import World
 
 START = date(2025, 3, 10)
@@ -289,3 +293,32 @@ def test_the_api_lists_sets_default_removes_and_returns_the_setup_url(
     assert client.get("/api/v1/payments/methods").json()["items"] == []
     refused = client.post("/api/v1/payments/methods", {"provider": "paypal"}, content_type="application/json")
     assert refused.status_code == 400 and "provider" in refused.json()["error"]["fields"]
+
+
+def test_a_bill_run_batch_asks_for_saved_methods_once_and_charges_only_their_partners(
+    world: World, make_partner: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    # given two partners, only the world's with a default saved card, and a batch of renewals
+    SavedPaymentMethod.objects.create(
+        partner=world.partner, provider="sandbox", customer_ref="cus_sbx_1", method_ref="pm_sbx_4242_1",
+        last4="4242", is_default=True,
+    )  # fmt: skip
+    other = make_partner(book=world.book)
+    drafts = [
+        InvoiceDraft(partner=partner, pbx_id=None, lines=[line("40.00")], source_key=f"renewal:batch:{n}")
+        for n, partner in enumerate([world.partner, other, world.partner])
+    ]
+    # when the batch is issued (one issued-invoices event for the whole chunk)
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks(execute=True),
+        transaction.atomic(),
+    ):
+        invoices = invoices_issue_batch(drafts=drafts, issued_on=RENEWAL_DAY)
+    # then the saved methods were read once for the batch, and only the world's invoices charged
+    reads = [q["sql"] for q in queries.captured_queries if 'FROM "payments_savedpaymentmethod"' in q["sql"]]
+    hook_reads = [sql for sql in reads if "IN (" in sql]
+    assert len(hook_reads) == 1, hook_reads
+    paid = {i.pk for i in Invoice.objects.filter(pk__in=[i.pk for i in invoices], status=InvoiceStatus.PAID)}
+    assert paid == {invoices[0].pk, invoices[2].pk}
+    assert set(ChargeAttempt.objects.values_list("invoice_id", flat=True)) == paid
