@@ -286,3 +286,26 @@ def test_a_synchronously_succeeded_charge_pays_the_invoice(
     assert invoice.status == InvoiceStatus.PAID
     assert ChargeAttempt.objects.get().status == AttemptStatus.SUCCEEDED
     assert Payment.objects.get().provider_ref == "pi_3RecordedOffSession2"
+
+
+def test_money_taken_after_a_lost_answer_is_recorded_not_lost(
+    world: World, recorded_stripe: RecordedStripe, django_capture_on_commit_callbacks: Any
+) -> None:
+    # given an off-session charge whose answer was lost (a network error): counted failed
+    class Unreachable(RecordedStripe):
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            raise stripe.APIConnectionError("connection reset")
+
+    providers._stripe_http_client = Unreachable()
+    _saved_card(world)
+    invoice = _renewal(world, django_capture_on_commit_callbacks)
+    attempt = ChargeAttempt.objects.get(number=1)
+    assert attempt.status == AttemptStatus.FAILED and attempt.decline_reason.startswith("provider error")
+    # when Stripe's payment_intent.succeeded for it arrives after all
+    body = event("payment_intent.succeeded", reference=attempt.reference, amount="48000")
+    assert deliver(body, signed(body)).status_code == 200
+    # then the payment is recorded and the invoice paid; the scheduled retry will find nothing due
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.SUCCEEDED and attempt.payment is not None
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID and Payment.objects.count() == 1

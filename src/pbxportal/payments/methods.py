@@ -266,10 +266,14 @@ def charge_attempt_run(*, attempt_id: int, day: date, now: datetime | None = Non
 
 def attempt_settle(*, reference: str, result: ChargeResult, day: date) -> ChargeAttempt:
     """The outcome of a pending attempt, from the provider's answer or its webhook (whichever
-    comes first; the other finds the attempt settled and changes nothing)."""
+    comes first; the other finds the attempt settled and changes nothing). Money the provider
+    says it took is always recorded, even for an attempt already counted failed (its answer was
+    lost to a network error): it pays the invoice, or becomes account credit if paid meanwhile."""
     with transaction.atomic():
         attempt = ChargeAttempt.objects.select_for_update().get(reference=reference)
-        if attempt.status != AttemptStatus.PENDING or result.status == "pending":
+        took_money = result.status == "succeeded" and attempt.payment_id is None
+        settles = took_money and attempt.status in (AttemptStatus.PENDING, AttemptStatus.FAILED)
+        if not settles and (attempt.status != AttemptStatus.PENDING or result.status == "pending"):
             if result.provider_ref and not attempt.provider_ref:
                 attempt.provider_ref = result.provider_ref[:120]
                 attempt.save(update_fields=["provider_ref"])
@@ -294,6 +298,7 @@ def attempt_settle(*, reference: str, result: ChargeResult, day: date) -> Charge
                     provider_ref=result.provider_ref or None,
                 )
             attempt.status = AttemptStatus.SUCCEEDED
+            attempt.decline_reason = ""
             attempt.payment = payment
         else:
             attempt.status = AttemptStatus.FAILED
