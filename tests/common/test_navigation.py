@@ -65,3 +65,11 @@ def test_adding_an_entry_is_one_line_and_an_unknown_page_is_left_out(monkeypatch
     assert _labels(_partner("billing")) == {"Invoices", "Credit notes"}
     assert _labels(_partner("sales")) == {"Invoices"}
     assert [g["label"] for g in navigation.menu_for(_partner("billing"), "/")] == ["Billing"]
+
+
+def test_payment_methods_are_offered_to_billing_users_and_the_tax_report_to_the_vendor_admin() -> None:
+    assert "Payment methods" in _labels(_partner("billing"))
+    assert "Payment methods" in _labels(_partner("admin"))
+    assert "Payment methods" not in _labels(_partner("sales"))
+    assert "Tax report" in _labels(_staff("vendor_admin"))
+    assert "Tax report" not in _labels(_staff("customer_care"))

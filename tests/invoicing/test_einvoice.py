@@ -13,6 +13,7 @@ from lxml import etree
 from pbxportal.accounts.models import Partner
 from pbxportal.invoicing.einvoice import NSMAP, cii_xml, facturx_pdf
 from tests.invoicing.helpers import credit, issue
+from tests.invoicing.schematron import schematron_findings
 
 pytestmark = pytest.mark.tax_rules
 
@@ -66,3 +67,28 @@ def test_the_facturx_pdf_embeds_the_xml(
     response = client_for(make_user(italian)).get(f"/invoices/{invoice.pk}/facturx/")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert get_xml_from_pdf(response.content, check_xsd=True)[0] == "factur-x.xml"
+
+
+@pytest.mark.parametrize("who", ["italian", "german", "american"])
+def test_invoices_and_credit_notes_pass_the_en16931_schematron(
+    request: pytest.FixtureRequest, who: str
+) -> None:
+    # given an invoice (and, for the Italian partner, a credit note of part of it)
+    partner: Partner = request.getfixturevalue(who)
+    invoice = issue(partner, "79.20", "10.00")
+    documents = [invoice] + ([credit(invoice, "10.00")] if who == "italian" else [])
+    for document in documents:
+        # when the EN 16931 Schematron (CEN business rules, Factur-X profile) runs on its XML
+        findings, fired = schematron_findings(cii_xml(document))
+        # then it checked the document and found nothing, not even a warning
+        assert fired > 50, fired
+        assert findings == [], [(f.rule, f.flag, f.text) for f in findings]
+
+
+def test_the_schematron_catches_a_broken_total(italian: Partner) -> None:
+    # the check can fail: a grand total that is not net + tax breaks BR-CO-15
+    xml = cii_xml(issue(italian, "79.20"))
+    broken = xml.replace(b"<ram:GrandTotalAmount>96.62<", b"<ram:GrandTotalAmount>96.63<")
+    assert broken != xml
+    findings, _ = schematron_findings(broken)
+    assert "BR-CO-15" in {f.rule for f in findings}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 # Partner roles (accounts.PartnerRole); "admin" passes every partner check.
 ADMIN = frozenset({"admin"})
@@ -38,7 +39,7 @@ ACTIONS: dict[str, frozenset[str]] = {
 
 @dataclass(frozen=True)
 class Entry:
-    label: str
+    label: Any  # str, or a lazily translated string
     url_name: str
     roles: frozenset[str] | None = None
     # Other URL prefixes that belong to this entry (for the active state), e.g. a detail page.
@@ -74,6 +75,7 @@ PARTNER_MENU: tuple[Group, ...] = (
         (
             Entry("Invoices", "invoicing:list"),
             Entry("Account balance", "payments:balance", roles=BILLING),
+            Entry(_("Payment methods"), "payments:methods", roles=BILLING),
             Entry("Billing contacts", "accounts:billing_contacts", roles=SELLING_OR_BILLING),
         ),
     ),
@@ -120,6 +122,7 @@ STAFF_MENU: tuple[Group, ...] = (
             Entry("Bill runs", "invoicing:billruns"),
             Entry("Offline payments", "payments:staff_offline"),
             Entry("Overdue", "overdue:staff_list"),
+            Entry(_("Tax report"), "invoicing:tax_report", roles=frozenset({"vendor_admin"})),
         ),
     ),
     Group(

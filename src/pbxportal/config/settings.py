@@ -358,6 +358,15 @@ TAX_RULES_FILE = os.environ.get("TAX_RULES_FILE", "")
 # by the portal, the default of the embedded run; off in production unless enabled explicitly.
 PAYMENT_SANDBOX_ENABLED = os.environ.get("PAYMENT_SANDBOX_ENABLED", "0" if PRODUCTION else "1") == "1"
 PAYMENT_SANDBOX_WEBHOOK_SECRET = os.environ.get("PAYMENT_SANDBOX_WEBHOOK_SECRET", "sandbox_dev_secret")
+# Automatic charging of saved payment methods (payments/methods.py, docs/payments.md): which
+# invoices (source-key prefixes: renewals, usage, usage re-rating) and the retry schedule, as day
+# offsets from the issue date, one per attempt ("0,3,5,7": the day of issue, then 3, 5, 7 days on).
+AUTO_CHARGE_SOURCES = tuple(
+    s.strip()
+    for s in os.environ.get("AUTO_CHARGE_SOURCES", "renewal:,usage:,rerate:").split(",")
+    if s.strip()
+)
+AUTO_CHARGE_RETRY_DAYS = os.environ.get("AUTO_CHARGE_RETRY_DAYS", "0,3,5,7")
 
 # PBXPORTAL_ENV=production refuses every development default secret, each named (check-config).
 DEV_DEFAULT_SECRETS = {

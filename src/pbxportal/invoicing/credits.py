@@ -187,7 +187,9 @@ def account_credit_apply(*, partner_id: int, on: date) -> list[Allocation]:
     return allocations
 
 
-def refund_record(*, partner_id: int, amount: Decimal, reference: str, recorded_by: Any = None) -> Any:
+def refund_record(
+    *, partner_id: int, amount: Decimal, reference: str, recorded_by: Any = None, reason: str = ""
+) -> Any:
     """Staff pay back account credit (a bank transfer to the partner): at most the credit held."""
     _lock_partner(partner_id)
     available = account_credit(partner_id=partner_id)
@@ -204,5 +206,6 @@ def refund_record(*, partner_id: int, amount: Decimal, reference: str, recorded_
         amount=-amount,
         currency=partner.currency,
         reference=reference[:120],
+        reason=reason[:300],
         recorded_by=getattr(recorded_by, "user", recorded_by),
     )

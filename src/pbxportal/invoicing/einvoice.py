@@ -44,9 +44,13 @@ def _rate(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def _party(parent: Any, tag: str, entity: dict[str, Any]) -> None:
+def _party(parent: Any, tag: str, entity: dict[str, Any], *, buyer: bool = False) -> None:
     party = _el(parent, tag)
     _el(party, "ram:Name", entity.get("legal_name") or "")
+    # EN 16931 gives the buyer only a VAT identifier (BT-48, scheme VA); a buyer's other tax
+    # number is its legal registration identifier (BT-47). The seller may carry both (BT-31/32).
+    if buyer and not entity.get("vat_number") and entity.get("tax_number"):
+        _el(_el(party, "ram:SpecifiedLegalOrganization"), "ram:ID", entity["tax_number"])
     address = _el(party, "ram:PostalTradeAddress")
     if entity.get("postal_code"):
         _el(address, "ram:PostcodeCode", entity["postal_code"])
@@ -57,7 +61,7 @@ def _party(parent: Any, tag: str, entity: dict[str, Any]) -> None:
     _el(address, "ram:CountryID", entity.get("country") or "")
     if entity.get("vat_number"):
         _el(_el(party, "ram:SpecifiedTaxRegistration"), "ram:ID", entity["vat_number"], schemeID="VA")
-    elif entity.get("tax_number"):
+    elif entity.get("tax_number") and not buyer:
         _el(_el(party, "ram:SpecifiedTaxRegistration"), "ram:ID", entity["tax_number"], schemeID="FC")
 
 
@@ -106,8 +110,16 @@ def cii_xml(invoice: Invoice) -> bytes:
 
     agreement = _el(transaction, "ram:ApplicableHeaderTradeAgreement")
     _party(agreement, "ram:SellerTradeParty", invoice.seller)
-    _party(agreement, "ram:BuyerTradeParty", invoice.buyer)
-    _el(transaction, "ram:ApplicableHeaderTradeDelivery")
+    _party(agreement, "ram:BuyerTradeParty", invoice.buyer, buyer=True)
+    # The actual delivery date (BT-72): the start of the earliest period billed, else the issue
+    # date (an empty delivery element is refused by the EN 16931 Schematron, PEPPOL-EN16931-R008).
+    starts = [line.period_start for line in lines if line.period_start]
+    delivery = _el(transaction, "ram:ApplicableHeaderTradeDelivery")
+    _date(
+        _el(delivery, "ram:ActualDeliverySupplyChainEvent"),
+        "ram:OccurrenceDateTime",
+        min(starts) if starts else invoice.issued_on,
+    )
 
     settlement = _el(transaction, "ram:ApplicableHeaderTradeSettlement")
     _el(settlement, "ram:InvoiceCurrencyCode", invoice.currency)

@@ -6,7 +6,7 @@ sent for a rolled-back invoice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from pbxportal.common.hooks import Hook
 from pbxportal.invoicing.models import Invoice
@@ -15,6 +15,12 @@ IssuedHook = Callable[[Invoice], None]
 INVOICE_ISSUED: Hook[Invoice] = Hook("invoice issued")
 on_invoice_issued = INVOICE_ISSUED.connect
 run_issued_hooks = INVOICE_ISSUED.send
+
+# The same, once per issuing call with all its invoices (a bill-run chunk sends one event for its
+# hundreds of invoices): a listener that reads the database does it once per batch, not per invoice.
+INVOICES_ISSUED: Hook[Sequence[Invoice]] = Hook("invoices issued (batch)")
+on_invoices_issued = INVOICES_ISSUED.connect
+run_batch_issued_hooks = INVOICES_ISSUED.send
 
 # An invoice paid in full (by a payment, an allocation of account credit or staff), R-EX-3. The
 # event lives with the documents so invoicing can send it; payments re-exports it.

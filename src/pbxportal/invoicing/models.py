@@ -294,6 +294,8 @@ class AccountCreditEntry(models.Model):
         Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_entries_applied"
     )
     reference = models.CharField(max_length=120, blank=True)
+    # Why staff refunded (a refund's reason, shown on the staff invoice page).
+    reason = models.CharField(max_length=300, blank=True)
     recorded_by = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

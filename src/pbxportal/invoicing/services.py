@@ -15,7 +15,7 @@ from pbxportal.accounts.models import BillingContact, Partner
 from pbxportal.common.errors import ApplicationError, Conflict
 from pbxportal.core.money import round_line
 from pbxportal.invoicing import credits
-from pbxportal.invoicing.hooks import run_issued_hooks
+from pbxportal.invoicing.hooks import run_batch_issued_hooks, run_issued_hooks
 from pbxportal.invoicing.lines import LineDraft
 from pbxportal.invoicing.models import (
     AccountCreditEntry,
@@ -138,6 +138,7 @@ def invoice_issue(
             return Invoice.objects.get(source_key=source_key)
         raise Conflict(f"These charges were invoiced already (R-INV-2): {exc}", rule="R-INV-2") from None
     run_issued_hooks(invoice)
+    run_batch_issued_hooks([invoice])
     return invoice
 
 
@@ -321,4 +322,5 @@ def invoices_issue_batch(*, drafts: Sequence[InvoiceDraft], issued_on: date) -> 
         credits.account_credit_apply(partner_id=partner_id, on=issued_on)
     for invoice in invoices:
         run_issued_hooks(invoice)
+    run_batch_issued_hooks(invoices)
     return invoices

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from pbxportal.common.errors import ApplicationError, NotFound
+from pbxportal.common.timeutil import vendor_today
 from pbxportal.common.views import actor_of, paginate, portal_view, staff_view
-from pbxportal.invoicing import documents, einvoice, links, selectors
-from pbxportal.invoicing.models import BillRun, BillRunStatus
+from pbxportal.invoicing import credits, documents, einvoice, links, selectors
+from pbxportal.invoicing.models import AccountCreditEntry, BillRun, BillRunStatus, CreditEntryKind
 from pbxportal.invoicing.tax_report import as_csv, as_xlsx
 from pbxportal.invoicing.tax_report import tax_report as tax_report_rows
 
@@ -24,9 +25,20 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
 
 @portal_view
 def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
-    invoice = selectors.invoice_get(actor=actor_of(request), invoice_id=invoice_id)
+    actor = actor_of(request)
+    invoice = selectors.invoice_get(actor=actor, invoice_id=invoice_id)
     lines = invoice.lines.order_by("position", "id")
-    return render(request, "invoicing/invoice_detail.html", {"invoice": invoice, "lines": lines})
+    context: dict[str, object] = {"invoice": invoice, "lines": lines}
+    # Automatic charges of a saved card (payments, build item 6) show here; staff may refund the
+    # partner's account credit from this page (the same service as POST /payments/refunds).
+    if hasattr(invoice, "charge_attempts"):
+        context["attempts"] = invoice.charge_attempts.order_by("-number")
+    if actor.is_staff:
+        context["account_credit"] = credits.account_credit(partner_id=invoice.partner_id)
+        context["refunds"] = AccountCreditEntry.objects.filter(
+            partner_id=invoice.partner_id, kind=CreditEntryKind.REFUND
+        ).order_by("-created_at")[:10]
+    return render(request, "invoicing/invoice_detail.html", context)
 
 
 @portal_view
@@ -80,8 +92,13 @@ def invoice_open(request: HttpRequest) -> HttpResponse:
 
 @staff_view
 def tax_report(request: HttpRequest) -> HttpResponse:
-    """The tax report of a half-open period [from, to) as CSV or XLSX (R-INV-1), for staff."""
+    """The tax report of a half-open period [from, to) as CSV or XLSX (R-INV-1), for staff. Without
+    a period: the form (Billing → Tax report), the previous month by default."""
     actor_of(request).require_staff("vendor_admin")
+    if "from" not in request.GET and "to" not in request.GET:
+        this_month = vendor_today().replace(day=1)
+        previous = (this_month - timedelta(days=1)).replace(day=1)
+        return render(request, "invoicing/tax_report.html", {"first": previous, "end": this_month})
     try:
         first, end = date.fromisoformat(request.GET["from"]), date.fromisoformat(request.GET["to"])
     except (KeyError, ValueError):

@@ -171,6 +171,7 @@ class RefundIn(Schema):
     partner_id: int
     amount: Decimal
     reference: str
+    reason: str = ""
 
 
 class RefundOut(Schema):
@@ -179,27 +180,26 @@ class RefundOut(Schema):
     amount: Decimal
     currency: str
     reference: str
+    reason: str
 
 
 @router.post("/refunds", response={201: RefundOut})
 def refund_create(request: HttpRequest, payload: RefundIn) -> tuple[int, object]:
     """Staff record a refund of a partner's account credit (at most the credit held), R-INV-4."""
-    from pbxportal.accounts.models import Partner
-    from pbxportal.common.tenancy import get_scoped
-    from pbxportal.invoicing.credits import refund_record
-
-    actor = actor_of(request)
-    actor.require_staff("customer_care")
-    partner = get_scoped(Partner, actor, pk=payload.partner_id)
-    entry = refund_record(
-        partner_id=partner.pk, amount=payload.amount, reference=payload.reference, recorded_by=actor
+    entry = services.refund_record(
+        actor=actor_of(request),
+        partner_id=payload.partner_id,
+        amount=payload.amount,
+        reference=payload.reference,
+        reason=payload.reason,
     )
     return 201, {
         "id": entry.pk,
-        "partner_id": partner.pk,
+        "partner_id": entry.partner_id,
         "amount": -entry.amount,
         "currency": entry.currency,
         "reference": entry.reference,
+        "reason": entry.reason,
     }
 
 
@@ -217,3 +217,93 @@ def balance(request: HttpRequest) -> dict[str, object]:
         "overdue_days": found.state.days,
         "overdue_stage": found.state.stage.code if found.state.stage else None,
     }
+
+
+# --- saved payment methods and automatic charges (issue 14, build item 6) -----------------
+
+
+class MethodIn(Schema):
+    provider: str = "sandbox"
+
+
+class MethodSetupOut(Schema):
+    reference: str
+    provider: str
+    redirect_url: str
+
+
+class SavedMethodOut(Schema):
+    id: int
+    provider: str
+    brand: str
+    last4: str
+    exp_month: int | None
+    exp_year: int | None
+    is_default: bool
+    status: str
+
+
+class ChargeAttemptOut(Schema):
+    id: int
+    invoice_id: int
+    invoice_number: str | None
+    number: int
+    scheduled_on: date
+    status: str
+    amount: Decimal | None
+    currency: str
+    method: str
+    provider_ref: str
+    decline_reason: str
+
+    @staticmethod
+    def resolve_invoice_number(obj: Any) -> str | None:
+        return obj.invoice.number
+
+    @staticmethod
+    def resolve_method(obj: Any) -> str:
+        return str(obj.method_label)
+
+
+@router.get("/methods", response=list[SavedMethodOut])
+@paginate(Pagination)
+def method_list(request: HttpRequest) -> QuerySet[Any]:
+    """The partner's saved payment methods (provider ids are never shown; brand, last four, expiry)."""
+    actor = actor_of(request)
+    return selectors.saved_methods(actor=actor, partner_id=actor.own_partner_id)
+
+
+@router.post("/methods", response={201: MethodSetupOut})
+def method_add(request: HttpRequest, payload: MethodIn) -> tuple[int, object]:
+    """Save a card: redirect the user to ``redirect_url``, the provider's hosted setup page; the
+    provider's webhook then saves the method (the first one becomes the default)."""
+    from pbxportal.payments.methods import method_setup_start
+
+    return 201, method_setup_start(actor=actor_of(request), provider_code=payload.provider)
+
+
+@router.post("/methods/{method_id}/default", response=SavedMethodOut)
+def method_default(request: HttpRequest, method_id: int) -> object:
+    """Make this method the one renewal and usage invoices are charged to automatically."""
+    from pbxportal.payments.methods import method_set_default
+
+    return method_set_default(actor=actor_of(request), method_id=method_id)
+
+
+@router.delete("/methods/{method_id}", response={204: None})
+def method_delete(request: HttpRequest, method_id: int) -> tuple[int, None]:
+    """Remove a saved method (also at the provider); automatic charges stop using it."""
+    from pbxportal.payments.methods import method_remove
+
+    method_remove(actor=actor_of(request), method_id=method_id)
+    return 204, None
+
+
+@router.get("/charge-attempts", response=list[ChargeAttemptOut])
+@paginate(Pagination)
+def charge_attempt_list(request: HttpRequest, invoice_id: int | None = None) -> QuerySet[Any]:
+    """Automatic charge attempts, newest first: amount, result, provider reference, decline reason."""
+    actor = actor_of(request)
+    return selectors.charge_attempts(
+        actor=actor, partner_id=None if actor.is_staff else actor.own_partner_id, invoice_id=invoice_id
+    )

@@ -78,3 +78,105 @@ class WebhookEvent(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="webhook_event_once")]
+
+
+class SavedMethodStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    REMOVED = "removed", "Removed"
+
+
+class SavedPaymentMethod(models.Model):
+    """A card saved with a provider (build item 6): only the provider's ids and what a person needs
+    to recognise it (brand, last four digits, expiry) — never a card number."""
+
+    partner = models.ForeignKey("accounts.Partner", on_delete=models.PROTECT, related_name="saved_methods")
+    provider = models.CharField(max_length=20, choices=Method.choices)
+    customer_ref = models.CharField(max_length=120)
+    method_ref = models.CharField(max_length=120)
+    brand = models.CharField(max_length=30, blank=True)
+    last4 = models.CharField(max_length=4, blank=True)
+    exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    is_default = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=SavedMethodStatus.choices, default=SavedMethodStatus.ACTIVE
+    )
+    created_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_path = "partner"
+
+    class Meta:
+        ordering = ["-is_default", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "method_ref"], name="saved_method_once"),
+            models.UniqueConstraint(
+                fields=["partner"],
+                condition=models.Q(is_default=True, status="active"),
+                name="saved_method_one_default",
+            ),
+        ]
+
+    @property
+    def label(self) -> str:
+        expiry = f" {self.exp_month:02d}/{self.exp_year}" if self.exp_month and self.exp_year else ""
+        return f"{self.brand or self.get_provider_display()} •••• {self.last4}{expiry}"
+
+
+class MethodSetup(models.Model):
+    """Saving a card on a provider's hosted page; the provider's webhook completes it."""
+
+    partner = models.ForeignKey("accounts.Partner", on_delete=models.PROTECT, related_name="method_setups")
+    provider = models.CharField(max_length=20, choices=Method.choices)
+    reference = models.CharField(max_length=64, unique=True)
+    customer_ref = models.CharField(max_length=120, blank=True)
+    status = models.CharField(max_length=10, choices=CheckoutStatus.choices, default=CheckoutStatus.OPEN)
+    redirect_url = models.URLField(max_length=500)
+    saved_method = models.ForeignKey(
+        SavedPaymentMethod, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_path = "partner"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class AttemptStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    PENDING = "pending", "Waiting for the provider"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Not needed"
+
+
+class ChargeAttempt(models.Model):
+    """One automatic charge of an invoice on the partner's saved method (build item 6): attempt
+    ``number`` of the retry schedule (AUTO_CHARGE_RETRY_DAYS), on ``scheduled_on``."""
+
+    partner = models.ForeignKey("accounts.Partner", on_delete=models.PROTECT, related_name="charge_attempts")
+    invoice = models.ForeignKey("invoicing.Invoice", on_delete=models.PROTECT, related_name="charge_attempts")
+    saved_method = models.ForeignKey(
+        SavedPaymentMethod, null=True, blank=True, on_delete=models.SET_NULL, related_name="attempts"
+    )
+    method_label = models.CharField(max_length=80, blank=True)
+    provider = models.CharField(max_length=20, choices=Method.choices, blank=True)
+    number = models.PositiveSmallIntegerField()
+    scheduled_on = models.DateField()
+    reference = models.CharField(max_length=64, unique=True)
+    amount = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=10, choices=AttemptStatus.choices, default=AttemptStatus.SCHEDULED)
+    provider_ref = models.CharField(max_length=120, blank=True)
+    decline_reason = models.CharField(max_length=200, blank=True)
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_path = "partner"
+
+    class Meta:
+        ordering = ["invoice_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["invoice", "number"], name="charge_attempt_once")]

@@ -15,13 +15,20 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pbxportal.common.tenancy import get_scoped
 from pbxportal.common.views import actor_of, portal_view
 from pbxportal.core.money import round_line
 from pbxportal.payments import services
-from pbxportal.payments.models import Checkout, CheckoutStatus
-from pbxportal.payments.providers.sandbox import SandboxProvider, card_outcome, event_body
+from pbxportal.payments.models import Checkout, CheckoutStatus, MethodSetup
+from pbxportal.payments.providers.sandbox import (
+    SandboxProvider,
+    card_outcome,
+    event_body,
+    setup_event_body,
+    setup_outcome,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,5 +74,42 @@ def sandbox_page(request: HttpRequest, reference: str) -> HttpResponse:
         request,
         "payments/sandbox_page.html",
         {"checkout": checkout, "error": error},
+        status=400 if error else 200,
+    )
+
+
+@portal_view
+def sandbox_setup_page(request: HttpRequest, reference: str) -> HttpResponse:
+    """The sandbox's hosted "save card" page (build item 6): the card is saved by the provider and
+    a signed ``setup.succeeded`` webhook tells the portal its ids; a refused card saves nothing."""
+    if not settings.PAYMENT_SANDBOX_ENABLED:
+        raise Http404("The sandbox provider is off.")
+    setup = get_scoped(MethodSetup, actor_of(request), reference=reference, provider="sandbox")
+    error = ""
+    if request.method == "POST" and setup.status == CheckoutStatus.OPEN:
+        number = request.POST.get("card_number", "")
+        outcome = setup_outcome(number)
+        if outcome is None:
+            error = _(
+                "Unknown test card: use 4242 4242 4242 4242 (charges succeed), 4000 0000 0000 0341 "
+                "(saved, charges are declined) or 4000 0000 0000 0002 (refused)."
+            )
+        else:
+            provider = SandboxProvider(webhook_secret=settings.PAYMENT_SANDBOX_WEBHOOK_SECRET)
+            body = setup_event_body(
+                reference=setup.reference,
+                outcome=outcome,
+                customer=setup.customer_ref,
+                number=number,
+                year=timezone.now().year,
+            )
+            _deliver(request, body, provider.signed_headers(body, timezone.now()))
+            setup.refresh_from_db()
+            if setup.status == CheckoutStatus.PAID:
+                return redirect("payments:methods")
+    return render(
+        request,
+        "payments/sandbox_setup_page.html",
+        {"setup": setup, "error": error},
         status=400 if error else 200,
     )

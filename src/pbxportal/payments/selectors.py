@@ -15,7 +15,7 @@ from pbxportal.common.tenancy import get_scoped, scoped
 from pbxportal.invoicing.credits import account_credit
 from pbxportal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
 from pbxportal.overdue.policy import OverdueState, partner_state
-from pbxportal.payments.models import Payment
+from pbxportal.payments.models import ChargeAttempt, Payment, SavedMethodStatus, SavedPaymentMethod
 
 
 @dataclass(frozen=True)
@@ -65,3 +65,22 @@ def open_invoices(*, actor: Actor, partner_id: int) -> QuerySet[Invoice]:
 def payment_list(*, actor: Actor, partner_id: int | None = None) -> QuerySet[Payment]:
     qs = scoped(Payment.objects.select_related("invoice", "partner"), actor)
     return qs.filter(partner_id=partner_id) if partner_id else qs
+
+
+def saved_methods(*, actor: Actor, partner_id: int) -> QuerySet[SavedPaymentMethod]:
+    """The partner's saved payment methods still in use, the default first."""
+    return scoped(SavedPaymentMethod, actor).filter(partner_id=partner_id, status=SavedMethodStatus.ACTIVE)
+
+
+def charge_attempts(
+    *, actor: Actor, partner_id: int | None = None, invoice_id: int | None = None
+) -> QuerySet[ChargeAttempt]:
+    """Automatic charge attempts, newest first (of a partner, or of one invoice)."""
+    qs = scoped(ChargeAttempt.objects.select_related("invoice"), actor).order_by(
+        "-scheduled_on", "-number", "-id"
+    )
+    if partner_id:
+        qs = qs.filter(partner_id=partner_id)
+    if invoice_id:
+        qs = qs.filter(invoice_id=invoice_id)
+    return qs

@@ -16,7 +16,7 @@ from pbxportal.common.tenancy import get_scoped
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.core.money import round_line
 from pbxportal.invoicing import credits
-from pbxportal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
+from pbxportal.invoicing.models import AccountCreditEntry, Invoice, InvoiceKind, InvoiceStatus
 from pbxportal.payments.models import Checkout, CheckoutStatus, Method, Payment, WebhookEvent
 from pbxportal.payments.providers import InvalidSignature, ProviderEvent, enabled_providers, provider
 
@@ -145,6 +145,12 @@ def webhook_receive(*, provider_code: str, body: bytes, headers: Mapping[str, st
 
 
 def _webhook_apply(provider_code: str, event: ProviderEvent, now: datetime) -> str:
+    if event.kind in ("setup", "charge"):
+        from pbxportal.payments import methods
+
+        if event.kind == "setup":
+            return methods.setup_apply(provider_code, event)
+        return methods.charge_event_apply(provider_code, event, now)
     if event.declined:
         updated = Checkout.objects.filter(
             reference=event.reference, provider=provider_code, status=CheckoutStatus.OPEN
@@ -211,3 +217,24 @@ def payment_record_offline(
         if existing is None:
             raise
         return existing
+
+
+def refund_record(
+    *, actor: Actor, partner_id: int, amount: Decimal, reference: str, reason: str = ""
+) -> AccountCreditEntry:
+    """Staff pay back a partner's account credit (R-INV-4): at most the credit held. The API and the
+    staff invoice page both record refunds here."""
+    from pbxportal.accounts.models import Partner
+
+    actor.require_staff("customer_care")
+    partner = get_scoped(Partner, actor, pk=partner_id)
+    if not reference.strip():
+        raise ApplicationError("reference: the bank transfer's reference.", fields={"reference": "required"})
+    entry: AccountCreditEntry = credits.refund_record(
+        partner_id=partner.pk,
+        amount=amount,
+        reference=reference.strip(),
+        reason=reason.strip(),
+        recorded_by=actor,
+    )
+    return entry

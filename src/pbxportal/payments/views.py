@@ -8,6 +8,7 @@ import secrets
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pbxportal.common.errors import ApplicationError, NotFound
@@ -15,9 +16,9 @@ from pbxportal.common.tenancy import get_scoped, scoped
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.common.views import actor_of, paginate, portal_view, staff_view
 from pbxportal.invoicing.models import Invoice
-from pbxportal.payments import selectors, services
-from pbxportal.payments.forms import OfflinePaymentForm, PayForm
-from pbxportal.payments.providers import enabled_providers
+from pbxportal.payments import methods, selectors, services
+from pbxportal.payments.forms import OfflinePaymentForm, PayForm, RefundForm
+from pbxportal.payments.providers import enabled_providers, method_providers
 
 
 @portal_view
@@ -91,3 +92,73 @@ def staff_offline(request: HttpRequest) -> HttpResponse:
         "payments/staff_offline.html",
         {"form": form, "page": paginate(request, selectors.payment_list(actor=actor))},
     )
+
+
+@portal_view
+def payment_methods(request: HttpRequest) -> HttpResponse:
+    """Billing → Payment methods (build item 6): the saved cards, the default one charged
+    automatically, and the recent automatic charges with their outcome."""
+    actor = actor_of(request)
+    return render(
+        request,
+        "payments/methods.html",
+        {
+            "methods": selectors.saved_methods(actor=actor, partner_id=actor.own_partner_id),
+            "attempts": selectors.charge_attempts(actor=actor, partner_id=actor.own_partner_id)[:20],
+            "providers": method_providers(),
+            "schedule": methods.retry_schedule(),
+        },
+    )
+
+
+@portal_view
+@require_POST
+def method_add(request: HttpRequest) -> HttpResponse:
+    setup = methods.method_setup_start(
+        actor=actor_of(request), provider_code=request.POST.get("provider", "")
+    )
+    return HttpResponseRedirect(setup.redirect_url)
+
+
+@portal_view
+@require_POST
+def method_default(request: HttpRequest, method_id: int) -> HttpResponse:
+    method = methods.method_set_default(actor=actor_of(request), method_id=method_id)
+    messages.success(request, _("%(method)s is now charged automatically.") % {"method": method.label})
+    return redirect("payments:methods")
+
+
+@portal_view
+@require_POST
+def method_remove(request: HttpRequest, method_id: int) -> HttpResponse:
+    method = methods.method_remove(actor=actor_of(request), method_id=method_id)
+    messages.success(request, _("%(method)s removed.") % {"method": method.label})
+    return redirect("payments:methods")
+
+
+@staff_view
+@require_POST
+def staff_refund(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """Record a refund of the invoice's partner's account credit from the staff invoice page."""
+    actor = actor_of(request)
+    invoice = get_scoped(Invoice, actor, pk=invoice_id)
+    form = RefundForm(request.POST)
+    if not form.is_valid():
+        raise ApplicationError(_("Refund: an amount and a reference."), fields=form.errors)
+    try:
+        entry = services.refund_record(
+            actor=actor,
+            partner_id=invoice.partner_id,
+            amount=form.cleaned_data["amount"],
+            reference=form.cleaned_data["reference"],
+            reason=form.cleaned_data["reason"],
+        )
+    except ApplicationError as exc:
+        messages.error(request, f"{exc.message} ({exc.rule})" if exc.rule else exc.message)
+    else:
+        messages.success(
+            request,
+            _("Refund of %(amount)s %(currency)s recorded (%(reference)s).")
+            % {"amount": -entry.amount, "currency": entry.currency, "reference": entry.reference},
+        )
+    return redirect("invoicing:detail", invoice_id=invoice.pk)

@@ -5,12 +5,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from pbxportal.payments.providers.base import InvalidSignature, PaymentProvider, ProviderEvent
+from pbxportal.payments.providers.base import (
+    CardDetails,
+    ChargeResult,
+    InvalidSignature,
+    PaymentProvider,
+    ProviderEvent,
+    SavesMethods,
+)
 from pbxportal.payments.providers.paypal import PayPalProvider
 from pbxportal.payments.providers.sandbox import SandboxProvider
 from pbxportal.payments.providers.stripe_card import StripeProvider
 
-__all__ = ["InvalidSignature", "PaymentProvider", "ProviderEvent", "enabled_providers", "provider"]
+__all__ = [
+    "CardDetails",
+    "ChargeResult",
+    "InvalidSignature",
+    "PaymentProvider",
+    "ProviderEvent",
+    "SavesMethods",
+    "enabled_providers",
+    "method_providers",
+    "provider",
+    "saving_provider",
+]
 
 
 # Tests inject a stripe.HTTPClient playing recorded exchanges; None is the library's own client.
@@ -39,6 +57,7 @@ def provider(code: str) -> PaymentProvider:
             success_url=settings.PORTAL_BASE_URL + "/payments/balance/?paid=1",
             cancel_url=settings.PORTAL_BASE_URL + "/payments/balance/",
             http_client=_stripe_http_client,
+            setup_return_url=settings.PORTAL_BASE_URL + "/payments/methods/",
         )
     if code == "paypal":
         return PayPalProvider(
@@ -54,3 +73,18 @@ def provider(code: str) -> PaymentProvider:
     if code == "sandbox" and settings.PAYMENT_SANDBOX_ENABLED:
         return SandboxProvider(webhook_secret=settings.PAYMENT_SANDBOX_WEBHOOK_SECRET)
     raise KeyError(code)
+
+
+def method_providers() -> list[tuple[str, str]]:
+    """The providers a card can be saved with (build item 6); PayPal vaulting is not supported
+    (docs/payments.md)."""
+    return [(code, label) for code, label in enabled_providers() if code in ("sandbox", "card")]
+
+
+def saving_provider(code: str) -> SavesMethods:
+    """The adapter of ``code`` as one that saves and charges cards; KeyError when it does not."""
+    if code not in dict(method_providers()):
+        raise KeyError(code)
+    adapter = provider(code)
+    assert isinstance(adapter, (SandboxProvider, StripeProvider))
+    return adapter
