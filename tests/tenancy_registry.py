@@ -272,3 +272,14 @@ def _import_job(partner: Partner) -> int:
     return ImportJob.objects.create(
         pbx_id=pbx_id, partner=partner, file_name="victim.csv", sha256="0" * 64, format="csv"
     ).pk
+
+
+@builder("notification_id")
+def _notification(partner: Partner) -> int:
+    """A notification of a user of the victim (issue 16 item 7: /notifications/<id>/...)."""
+    from pbxportal.notifications.models import Notification
+
+    user = User.objects.filter(partner=partner).first() or User.objects.create_user(
+        f"victim-notified-{partner.pk}", partner=partner, partner_role="admin"
+    )
+    return Notification.objects.create(partner=partner, user=user, kind="renewal_reminder", title="Victim").pk

@@ -83,6 +83,8 @@ PARTNER_MENU: tuple[Group, ...] = (
             Entry("Users", "accounts:users", roles=ADMIN),
             Entry("API tokens", "accounts:api_tokens", roles=ADMIN),
             Entry("Audit trail", "accounts:audit", roles=ADMIN),
+            Entry("Notifications", "notifications:list"),
+            Entry("Notification preferences", "notifications:preferences"),
             Entry("Security (two-factor)", "mfa_index", also=("/accounts/",)),
         ),
     ),
