@@ -283,3 +283,21 @@ def _notification(partner: Partner) -> int:
         f"victim-notified-{partner.pk}", partner=partner, partner_role="admin"
     )
     return Notification.objects.create(partner=partner, user=user, kind="renewal_reminder", title="Victim").pk
+
+
+@builder("template_code")
+def _template(partner: Partner) -> str:
+    """A downloadable template (issue 16 item 8): vendor data, reached by partners only through
+    /documents/ (not partner data); its staff pages answer 403 to a partner."""
+    from pbxportal.catalog.models import DocumentTemplate
+
+    template, _ = DocumentTemplate.objects.get_or_create(
+        code="victim-template", defaults={"kind": "porting_form", "title": "Porting form"}
+    )
+    return template.code
+
+
+@builder("template_version")
+def _template_version(partner: Partner) -> int:
+    """A template's version number (a staff page: a partner is refused before any lookup)."""
+    return 1

@@ -59,6 +59,7 @@ PARTNER_MENU: tuple[Group, ...] = (
             Entry("PBXs", "pbx:list", also=("/subscriptions/",)),
             Entry("Numbers", "voice:numbers", also=("/number-orders/", "/number-documents/")),
             Entry("Price book", "catalog:price_book"),
+            Entry("Documents", "catalog:documents"),
         ),
     ),
     Group(
@@ -97,6 +98,7 @@ STAFF_MENU: tuple[Group, ...] = (
             Entry("Partners", "accounts:staff_partners"),
             Entry("PBXs", "pbx:list"),
             Entry("Price books", "catalog:staff_price_books"),
+            Entry("Document templates", "catalog:documents", also=("/staff/documents/",)),
         ),
     ),
     Group(

@@ -11,7 +11,8 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from pbxportal.catalog.models import NumberRequirement
+from pbxportal.catalog import doc_templates
+from pbxportal.catalog.models import NumberRequirement, TemplateKind
 from pbxportal.common.errors import ApplicationError
 from pbxportal.common.plain import plain_message
 from pbxportal.common.tenancy import scoped
@@ -20,7 +21,7 @@ from pbxportal.common.views import actor_of, form_int, paginate, portal_view, st
 from pbxportal.core.periods import first_of_month
 from pbxportal.pbx.models import Pbx
 from pbxportal.voice import charts, drafts, selectors, services
-from pbxportal.voice.models import BundleSwitchStatus, ImportJob, NumberOrderStatus
+from pbxportal.voice.models import BundleSwitchStatus, ImportJob, NumberOrderKind, NumberOrderStatus
 
 AREAS = ("CTA1", "CTA2", "CTA3", "CTA4", "CTA5", "CTA6")
 
@@ -78,6 +79,13 @@ def number_order(request: HttpRequest, number_order_id: int) -> HttpResponse:
             "order": order,
             "documents": documents,
             "missing": [name for name in order.required_documents if name not in uploaded],
+            # the templates of the order's country (issue 16 item 8), the porting form for a porting
+            "templates": doc_templates.templates_listed(
+                kinds=(TemplateKind.NUMBER_DOCUMENTS, TemplateKind.PORTING_FORM)
+                if order.kind == NumberOrderKind.PORTING
+                else (TemplateKind.NUMBER_DOCUMENTS,),
+                country=order.requirement.country,
+            ),
         },
     )
 
