@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max, QuerySet
+from django.utils.translation import gettext as _
 
 from pbxportal.catalog.models import DocumentTemplate, DocumentTemplateVersion
 from pbxportal.common.actor import Actor
@@ -41,11 +42,14 @@ def file_problem(filename: str, content: bytes) -> str | None:
     """Why a file cannot be a template (its extension, its first bytes, its size), or None."""
     suffix = Path(filename).suffix.lower()
     if suffix not in FORMATS:
-        return f"{filename}: a template is a PDF, DOCX or ODT file."
+        return _("%(file)s: a template is a PDF, DOCX or ODT file.") % {"file": filename}
     if not content.startswith(FORMATS[suffix][1]):
-        return f"{filename}: the content is not a {suffix[1:].upper()} file."
+        return _("%(file)s: the content is not a %(format)s file.") % {
+            "file": filename,
+            "format": suffix[1:].upper(),
+        }
     if len(content) > max_bytes():
-        return f"{filename}: larger than {max_bytes() // 1024} KB."
+        return _("%(file)s: larger than %(kb)d KB.") % {"file": filename, "kb": max_bytes() // 1024}
     return None
 
 
@@ -93,7 +97,8 @@ def template_replace(*, actor: Actor, code: str, upload: UploadedFile) -> Docume
     name = upload.name or "template"
     if (upload.size or 0) > max_bytes():
         raise ApplicationError(
-            f"file: {name} is larger than {max_bytes() // 1024} KB.", fields={"file": "too large"}
+            _("file: %(file)s is larger than %(kb)d KB.") % {"file": name, "kb": max_bytes() // 1024},
+            fields={"file": "too large"},
         )
     content = upload.read()
     problem = file_problem(name, content)
@@ -122,7 +127,7 @@ def template_replace(*, actor: Actor, code: str, upload: UploadedFile) -> Docume
 def template_get(code: str) -> DocumentTemplate:
     template = DocumentTemplate.objects.filter(code=code).first()
     if template is None:
-        raise NotFound("Template not found.")
+        raise NotFound(_("Template not found."))
     return template
 
 
@@ -133,7 +138,7 @@ def current_version(code: str, version: int | None = None) -> DocumentTemplateVe
         qs = qs.filter(version=version)
     found = qs.order_by("-version").first()
     if found is None:
-        raise NotFound("Template not found.")
+        raise NotFound(_("Template not found."))
     return found
 
 

@@ -16,6 +16,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pbxportal.accounts.models import User
 from pbxportal.common.actor import Actor
@@ -98,7 +99,7 @@ def _send(subject: str, text: str, recipients: list[str]) -> None:
 
 def _own(actor: Actor, notification_id: int) -> Notification:
     if not actor.is_partner and not actor.is_staff:
-        raise ApplicationError("Not allowed.", status=403)
+        raise ApplicationError(_("Not allowed."), status=403)
     return get_scoped(Notification.objects.filter(user_id=actor.user.pk), actor, pk=notification_id)
 
 
@@ -126,7 +127,8 @@ def preferences_set(*, actor: Actor, choices: dict[str, tuple[bool, bool]]) -> N
     unknown = sorted(set(choices) - set(Kind.values))
     if unknown:
         raise ApplicationError(
-            f"kind: unknown notification kind {', '.join(unknown)}.", fields={"kind": "unknown"}
+            _("kind: unknown notification kind %(kinds)s.") % {"kinds": ", ".join(unknown)},
+            fields={"kind": "unknown"},
         )
     with transaction.atomic():
         for kind, (in_portal, email) in choices.items():
