@@ -72,7 +72,8 @@ def notify(
                 "preferences": _absolute("/notifications/preferences/"),
             },
         )
-        transaction.on_commit(lambda: _send(title, text, recipients))
+        subject = " ".join(title.split())  # one line: a header never carries a newline
+        transaction.on_commit(lambda: _send(subject, text, recipients))
     return created
 
 
