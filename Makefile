@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck pytest pytest-sqlite pytest-postgres browsers bench clean
+.PHONY: run test lint typecheck pytest pytest-sqlite pytest-postgres browsers bench clean document-templates
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ pytest-postgres: $(VENV)/.installed
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "== pytest on PostgreSQL ($$DATABASE_URL)"; scripts/ensure-postgres && $(BIN)/pytest; \
 	else echo "== DATABASE_URL not set: PostgreSQL run skipped (CI sets it)"; fi
+
+## document-templates: regenerate the demo catalog's downloadable templates (PDF, docs/catalog.md)
+document-templates: $(VENV)/.installed
+	$(PY) scripts/make-document-templates
 
 clean:
 	rm -rf $(VENV) var

@@ -272,3 +272,32 @@ def _import_job(partner: Partner) -> int:
     return ImportJob.objects.create(
         pbx_id=pbx_id, partner=partner, file_name="victim.csv", sha256="0" * 64, format="csv"
     ).pk
+
+
+@builder("notification_id")
+def _notification(partner: Partner) -> int:
+    """A notification of a user of the victim (issue 16 item 7: /notifications/<id>/...)."""
+    from pbxportal.notifications.models import Notification
+
+    user = User.objects.filter(partner=partner).first() or User.objects.create_user(
+        f"victim-notified-{partner.pk}", partner=partner, partner_role="admin"
+    )
+    return Notification.objects.create(partner=partner, user=user, kind="renewal_reminder", title="Victim").pk
+
+
+@builder("template_code")
+def _template(partner: Partner) -> str:
+    """A downloadable template (issue 16 item 8): vendor data, reached by partners only through
+    /documents/ (not partner data); its staff pages answer 403 to a partner."""
+    from pbxportal.catalog.models import DocumentTemplate
+
+    template, _ = DocumentTemplate.objects.get_or_create(
+        code="victim-template", defaults={"kind": "porting_form", "title": "Porting form"}
+    )
+    return template.code
+
+
+@builder("template_version")
+def _template_version(partner: Partner) -> int:
+    """A template's version number (a staff page: a partner is refused before any lookup)."""
+    return 1

@@ -92,7 +92,8 @@ def _catalog_load(args: argparse.Namespace) -> int:
         return 2
     print(
         f"Loaded {summary.price_books} price books, {summary.products} products, {summary.plans} plans, "
-        f"{summary.prices} prices, {summary.rates} destination rates, {summary.numbers} number requirements."
+        f"{summary.prices} prices, {summary.rates} destination rates, {summary.numbers} number requirements, "
+        f"{summary.templates} document templates."
     )
     return 0
 

@@ -30,6 +30,9 @@ NOT_PARTNER_DATA = ("/api/v1/pbx-agent/",)
 # (allauth's email confirmation and password reset links, partner-user invitations): their tests
 # are in tests/accounts.
 SECRET_LINK_PAGES = ("/confirm-email/", "/password/reset/key/", "/invitation/")
+# Pages of the vendor's downloadable templates (issue 16 item 8): catalog data, the same for every
+# partner, not a partner's object; their tests are in tests/catalog/test_document_templates.py.
+SHARED_CATALOG_PAGES = ("/documents/",)
 
 
 def _example(schema: dict[str, Any], components: dict[str, Any]) -> Any:
@@ -77,6 +80,7 @@ def page_routes() -> list[str]:
                     DJANGO_PARAM.search(route)
                     and not route.startswith("api/")
                     and not ("/" + route.lstrip("^")).startswith(SECRET_LINK_PAGES)
+                    and not ("/" + route.lstrip("^")).startswith(SHARED_CATALOG_PAGES)
                 ):
                     routes.append("/" + route)
 

@@ -128,15 +128,21 @@ def test_ssh_is_refused_on_a_vm_pbx(world: World) -> None:
     ("term", "expected_days"), [("yearly", [30, 7]), ("five_year", [30, 7]), ("monthly", [7])]
 )
 def test_renewal_reminders_30_and_7_days_or_7_on_monthly(
-    world: World, term: str, expected_days: list[int], mailoutbox: list
+    world: World,
+    term: str,
+    expected_days: list[int],
+    mailoutbox: list,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     pbx = world.pbx(term=term, start=date(2026, 1, 10))
     expiry = pbx.expires_on
     assert expiry is not None
-    clock_run(until=expiry - timedelta(days=1), since=expiry - timedelta(days=40))
-    clock_run(
-        until=expiry - timedelta(days=1), since=expiry - timedelta(days=40)
-    )  # re-run: no second reminder
+    # the reminder mails leave after the clock's transaction commits (notifications.notify)
+    with django_capture_on_commit_callbacks(execute=True):
+        clock_run(until=expiry - timedelta(days=1), since=expiry - timedelta(days=40))
+        clock_run(
+            until=expiry - timedelta(days=1), since=expiry - timedelta(days=40)
+        )  # re-run: no second reminder
     assert (
         sorted(Reminder.objects.filter(pbx=pbx).values_list("days_before", flat=True), reverse=True)
         == expected_days
@@ -282,10 +288,14 @@ def test_a_40_day_jump_catches_up_every_day_in_order_and_a_rerun_does_nothing(wo
     assert charges.expires_on(pbx, date(2026, 3, 12)) == date(2026, 3, 31)
 
 
-def test_reminder_mail_is_sent_to_the_default_billing_contact(world: World, mailoutbox: list[Any]) -> None:
+def test_reminder_mail_is_sent_to_the_default_billing_contact(
+    world: World, mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
     # given a monthly PBX expiring 2026-06-01: its reminder is due on 2026-05-25
     pbx = world.pbx(term="monthly", start=date(2026, 5, 1))
-    clock_run(until=date(2026, 5, 24), since=date(2026, 5, 24))
+    with django_capture_on_commit_callbacks(execute=True):
+        clock_run(until=date(2026, 5, 24), since=date(2026, 5, 24))
     assert not [m for m in mailoutbox if pbx.name in m.subject]
-    clock_run(until=date(2026, 5, 25))
+    with django_capture_on_commit_callbacks(execute=True):
+        clock_run(until=date(2026, 5, 25))
     assert [m.to for m in mailoutbox if pbx.name in m.subject] == [["billing@p.example"]]

@@ -2,7 +2,9 @@
 
 A catalog directory holds:
 
-- ``catalog.yaml``: ``price_books``, ``products`` (each with ``plans``) and ``numbers``;
+- ``catalog.yaml``: ``price_books``, ``products`` (each with ``plans``), ``numbers`` and
+  ``templates`` (downloadable templates: ``code``, ``kind``, ``country``, ``title`` and ``file``, a
+  PDF, DOCX or ODT path relative to the directory; see ``catalog/doc_templates.py``);
 - ``prices.csv``: ``book,plan,band_min,band_max,amount``;
 - ``rates.csv`` (optional): ``book,prefix,country,kind,area,rate_per_minute,sms_rate``.
 
@@ -13,6 +15,7 @@ file replaces the prices it names. Errors name the file, the line and the reason
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -22,6 +25,7 @@ import pycountry
 import yaml
 from django.db import transaction
 
+from pbxportal.catalog.doc_templates import file_problem, template_load
 from pbxportal.catalog.models import (
     DestinationRate,
     Family,
@@ -33,6 +37,7 @@ from pbxportal.catalog.models import (
     PriceBookType,
     PricingModel,
     Product,
+    TemplateKind,
 )
 from pbxportal.core.money import CurrencyError, minor_units
 
@@ -68,6 +73,7 @@ class LoadSummary:
     prices: int = 0
     rates: int = 0
     numbers: int = 0
+    templates: int = 0
     changed: dict[str, int] = field(default_factory=dict)
 
 
@@ -294,6 +300,29 @@ def parse_catalog(directory: Path) -> dict[str, Any]:
             }
         )
 
+    templates: list[dict[str, Any]] = []
+    for item in data.get("templates") or []:
+        code = check.text(file, item, "code", max_len=60)
+        if code and not re.fullmatch(r"[-a-zA-Z0-9_]+", code):
+            check.add(file, item.line, f"'code' {code!r} may hold only letters, digits, '-' and '_'")
+        raw_country = item.get("country") or ""
+        relative = check.text(file, item, "file", max_len=200)
+        path = (directory / relative).resolve() if relative else None
+        if path is not None:
+            if not path.is_relative_to(directory.resolve()) or not path.is_file():
+                check.add(file, item.line, f"'file' {relative!r} is not a file of the catalog directory")
+            elif problem := file_problem(path.name, path.read_bytes()):
+                check.add(file, item.line, problem)
+        templates.append(
+            {
+                "code": code,
+                "kind": check.choice(file, item, "kind", TemplateKind),
+                "country": check.country(file, item.line, raw_country) if raw_country else "",
+                "title": check.text(file, item, "title", max_len=200),
+                "path": path,
+            }
+        )
+
     prices: list[dict[str, Any]] = []
     seen_prices: set[tuple[str, str, int | None]] = set()
     for line, row in _read_csv(
@@ -353,6 +382,7 @@ def parse_catalog(directory: Path) -> dict[str, Any]:
         "products": products,
         "plans": plans,
         "numbers": numbers,
+        "templates": templates,
         "prices": prices,
         "rates": rates,
     }
@@ -409,4 +439,7 @@ def load_catalog(directory: Path) -> LoadSummary:
             },
         )
         summary.numbers += 1
+    for spec in parsed["templates"]:
+        template_load(**spec)
+        summary.templates += 1
     return summary

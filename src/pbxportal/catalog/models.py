@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Family(models.TextChoices):
@@ -190,3 +191,52 @@ class PriceChange(models.Model):
 
     class Meta:
         ordering = ["-changed_at", "-id"]
+
+
+class TemplateKind(models.TextChoices):
+    """Downloadable templates (issue 16 item 8): what a partner fills in and uploads back."""
+
+    NUMBER_DOCUMENTS = "number_documents", _("Number order documents")
+    PORTING_FORM = "porting_form", _("Porting form")
+    HWAAS_AGREEMENT = "hwaas_agreement", _("HWaaS agreement")
+
+
+class DocumentTemplate(models.Model):
+    """A template declared in a catalog's ``catalog.yaml`` (``templates``): the country documents of
+    number orders (per country), the porting form, the HWaaS agreement. Its file is versioned:
+    a vendor admin replaces it with a new version and the old ones are kept."""
+
+    code = models.SlugField(max_length=60, unique=True)
+    kind = models.CharField(max_length=20, choices=TemplateKind.choices)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 alpha-2; empty: every country")
+    title = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["kind", "country", "code"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DocumentTemplateVersion(models.Model):
+    """One file of a template; the highest version is the one partners download. Kept in the
+    database (templates are small, at most DOCUMENT_TEMPLATE_MAX_BYTES) so every web process
+    serves the same file without shared storage."""
+
+    template = models.ForeignKey(DocumentTemplate, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    content = models.BinaryField()
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # "catalog" (loaded from the catalog's file) or "upload" (a vendor admin's replacement)
+    source = models.CharField(max_length=10, default="catalog")
+    uploaded_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["template", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "version"], name="document_template_version_unique")
+        ]

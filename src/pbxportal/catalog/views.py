@@ -6,12 +6,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import urlencode
+from django.utils.http import content_disposition_header, urlencode
+from django.utils.translation import gettext as _
 
-from pbxportal.catalog import price_edits, selectors
+from pbxportal.catalog import doc_templates, price_edits, selectors
 from pbxportal.catalog.api import export_response
-from pbxportal.catalog.models import Family, Price, PriceBook
+from pbxportal.catalog.models import DocumentTemplateVersion, Family, Price, PriceBook
 from pbxportal.common.errors import ApplicationError, NotFound
+from pbxportal.common.plain import plain_message
 from pbxportal.common.views import actor_of, paginate, portal_view, staff_view
 
 
@@ -91,3 +93,75 @@ def staff_price_edit(request: HttpRequest, price_id: int) -> HttpResponse:
         },
         status=error.status if error else 200,
     )
+
+
+# --- Downloadable templates (issue 16 item 8) -------------------------------------------------------
+
+
+@portal_view
+def documents(request: HttpRequest) -> HttpResponse:
+    """Every template with its current version; a vendor admin may replace each one."""
+    actor = actor_of(request)
+    return render(
+        request,
+        "catalog/documents.html",
+        {
+            "templates": doc_templates.templates_listed(),
+            "may_replace": actor.is_staff and actor.staff_role == "vendor_admin",
+        },
+    )
+
+
+def _download(version: DocumentTemplateVersion) -> HttpResponse:
+    response = HttpResponse(bytes(version.content), content_type=version.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, version.filename)
+    response["Content-Length"] = str(version.size)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@portal_view
+def document_download(request: HttpRequest, template_code: str) -> HttpResponse:
+    """The current version of a template, for every partner and staff (the vendor's templates are
+    the same for all partners: catalog data, not partner data)."""
+    return _download(doc_templates.current_version(template_code))
+
+
+@staff_view
+def staff_document(request: HttpRequest, template_code: str) -> HttpResponse:
+    """A template's versions; a vendor admin uploads a replacement (a new version, the old kept)."""
+    actor = actor_of(request)
+    template = doc_templates.template_get(template_code)
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise ApplicationError(
+                    _("file: choose a PDF, DOCX or ODT file."), fields={"file": "required"}
+                )
+            version = doc_templates.template_replace(actor=actor, code=template.code, upload=upload)
+        except ApplicationError as exc:
+            if exc.status in (403, 404):
+                raise
+            messages.error(request, plain_message(exc))
+        else:
+            messages.success(
+                request,
+                _("%(title)s replaced: version %(version)d is what partners download now.")
+                % {"title": template.title, "version": version.version},
+            )
+            return redirect("catalog:staff_document", template_code=template.code)
+    return render(
+        request,
+        "catalog/staff_document.html",
+        {
+            "template": template,
+            "versions": doc_templates.versions_of(template.code),
+            "may_replace": actor.staff_role == "vendor_admin",
+        },
+    )
+
+
+@staff_view
+def staff_document_version(request: HttpRequest, template_code: str, template_version: int) -> HttpResponse:
+    return _download(doc_templates.current_version(template_code, template_version))

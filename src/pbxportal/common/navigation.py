@@ -60,6 +60,7 @@ PARTNER_MENU: tuple[Group, ...] = (
             Entry("PBXs", "pbx:list", also=("/subscriptions/",)),
             Entry("Numbers", "voice:numbers", also=("/number-orders/", "/number-documents/")),
             Entry("Price book", "catalog:price_book"),
+            Entry("Documents", "catalog:documents"),
         ),
     ),
     Group(
@@ -85,6 +86,8 @@ PARTNER_MENU: tuple[Group, ...] = (
             Entry("Users", "accounts:users", roles=ADMIN),
             Entry("API tokens", "accounts:api_tokens", roles=ADMIN),
             Entry("Audit trail", "accounts:audit", roles=ADMIN),
+            Entry("Notifications", "notifications:list"),
+            Entry("Notification preferences", "notifications:preferences"),
             Entry("Security (two-factor)", "mfa_index", also=("/accounts/",)),
         ),
     ),
@@ -97,6 +100,7 @@ STAFF_MENU: tuple[Group, ...] = (
             Entry("Partners", "accounts:staff_partners"),
             Entry("PBXs", "pbx:list"),
             Entry("Price books", "catalog:staff_price_books"),
+            Entry("Document templates", "catalog:documents", also=("/staff/documents/",)),
         ),
     ),
     Group(

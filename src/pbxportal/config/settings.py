@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "pbxportal.voice",
     "pbxportal.agent",
     "pbxportal.dashboard",
+    "pbxportal.notifications",
     # Sign-in, password reset/change, email addresses and MFA (docs/accounts.md). After the portal's
     # apps, so accounts/templates/allauth/... (the portal's look) override allauth's templates.
     "allauth",
@@ -103,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "pbxportal.common.context_processors.portal",
+                "pbxportal.notifications.context_processors.bell",
             ]
         },
     }

@@ -17,7 +17,9 @@ from typing import Any
 
 from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pbxportal.accounts.models import BillingContact
 from pbxportal.accounts.services import billing_contact_create
@@ -25,12 +27,15 @@ from pbxportal.catalog.models import Family, PlanTerm, Product
 from pbxportal.common.actor import Actor
 from pbxportal.common.errors import ApplicationError, Conflict, RuleViolation
 from pbxportal.common.models import AuditEvent
+from pbxportal.common.templatetags.money import money
 from pbxportal.common.tenancy import get_scoped
 from pbxportal.expansions.models import ExpansionOrder, ExpansionOrderLine, OrderStatus, PaymentMethod
 from pbxportal.invoicing.lines import LineDraft
 from pbxportal.invoicing.models import Invoice, LineKind
 from pbxportal.invoicing.services import credit_note_issue, invoice_issue
 from pbxportal.licensing.services import AWAITING_PAYMENT, licence_content, licence_sync
+from pbxportal.notifications.kinds import Kind
+from pbxportal.notifications.services import notify
 from pbxportal.pbx.models import Pbx, PbxStatus, Subscription, SubscriptionStatus
 from pbxportal.pbx.services import service_order, service_requirement, subscription_cancel
 
@@ -291,6 +296,15 @@ def expansion_checkout(
     if order.invoice is None:  # nothing to pay (a zero price): delivered at once
         checkout_mark_paid(order_id=order.pk, now=timezone.now())
         order.refresh_from_db()
+    else:
+        notify(
+            partner_id=order.partner_id,
+            kind=Kind.PAYMENT_AWAITED,
+            title=_("Expansion order #%(id)s awaits payment") % {"id": order.pk},
+            body=_("Invoice %(invoice)s of %(total)s: the services start once it is paid.")
+            % {"invoice": order.invoice.number or "", "total": money(order.total, order.currency)},
+            link=reverse("expansions:order_detail", args=[order.pk]),
+        )
     return result
 
 

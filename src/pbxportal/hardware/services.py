@@ -15,7 +15,9 @@ from datetime import date
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pbxportal.accounts.models import Customer
 from pbxportal.catalog.limits import ensure_quantity_allowed
@@ -36,6 +38,8 @@ from pbxportal.hardware.models import (
     OrderTransition,
     StockItem,
 )
+from pbxportal.notifications.kinds import Kind
+from pbxportal.notifications.services import notify
 from pbxportal.overdue.policy import ensure_allowed
 from pbxportal.pbx import charges
 from pbxportal.pbx.models import Pbx, PbxStatus, Subscription, SubscriptionStatus
@@ -128,7 +132,27 @@ def _agreement_decide(*, actor: Actor, agreement_id: int, status: str, reason: s
             object_type="hwaas_agreement",
             object_id=agreement.pk,
         )
+        _notify_agreement(agreement)
     return agreement
+
+
+def _notify_agreement(agreement: HwaasAgreement) -> None:
+    customer = agreement.customer.name
+    if agreement.status == AgreementStatus.ACCEPTED:
+        kind = Kind.AGREEMENT_ACCEPTED
+        title = _("HWaaS agreement of %(customer)s accepted") % {"customer": customer}
+        body = _("Hardware can now be ordered for the PBXs of %(customer)s.") % {"customer": customer}
+    else:
+        kind = Kind.AGREEMENT_REJECTED
+        title = _("HWaaS agreement of %(customer)s rejected") % {"customer": customer}
+        body = _("Reason: %(reason)s. Upload a new signed agreement.") % {"reason": agreement.reason}
+    notify(
+        partner_id=agreement.partner_id,
+        kind=kind,
+        title=title,
+        body=body,
+        link=reverse("hardware:agreements"),
+    )
 
 
 def agreement_accept(*, actor: Actor, agreement_id: int) -> HwaasAgreement:
@@ -337,6 +361,14 @@ def _staff_move(*, actor: Actor, order_id: int, to: str, note: str) -> HardwareO
             for line in order.lines.select_related("product").order_by("product_id"):
                 _ship(line)
         _move(order, to, actor, note or to)
+        if to == OrderStatus.SHIPPED:
+            notify(
+                partner_id=order.partner_id,
+                kind=Kind.HARDWARE_SHIPPED,
+                title=_("Hardware order %(number)s shipped") % {"number": order.number},
+                body=note,
+                link=reverse("hardware:order_detail", args=[order.pk]),
+            )
     return order
 
 

@@ -13,6 +13,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from pbxportal.accounts.selectors import customer_list
+from pbxportal.catalog import doc_templates
+from pbxportal.catalog.models import TemplateKind
 from pbxportal.common.errors import ApplicationError, NotFound
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.common.views import actor_of, form_int, paginate, portal_view, staff_view
@@ -53,7 +55,10 @@ def agreements(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Agreement uploaded: your area manager will review it.")
             return redirect("hardware:agreements")
     page = paginate(request, selectors.agreement_list(actor=actor))
-    return render(request, "hardware/agreements.html", {"form": form, "page": page, "query": ""})
+    templates = doc_templates.templates_listed(kinds=(TemplateKind.HWAAS_AGREEMENT,))
+    return render(
+        request, "hardware/agreements.html", {"form": form, "page": page, "query": "", "templates": templates}
+    )
 
 
 @portal_view

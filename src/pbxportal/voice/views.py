@@ -12,7 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from pbxportal.catalog.models import NumberRequirement
+from pbxportal.catalog import doc_templates
+from pbxportal.catalog.models import NumberRequirement, TemplateKind
 from pbxportal.common.errors import ApplicationError
 from pbxportal.common.plain import plain_message
 from pbxportal.common.tenancy import scoped
@@ -21,7 +22,7 @@ from pbxportal.common.views import actor_of, form_int, paginate, portal_view, st
 from pbxportal.core.periods import first_of_month
 from pbxportal.pbx.models import Pbx
 from pbxportal.voice import charts, drafts, selectors, services
-from pbxportal.voice.models import BundleSwitchStatus, ImportJob, NumberOrderStatus
+from pbxportal.voice.models import BundleSwitchStatus, ImportJob, NumberOrderKind, NumberOrderStatus
 
 AREAS = ("CTA1", "CTA2", "CTA3", "CTA4", "CTA5", "CTA6")
 
@@ -79,6 +80,13 @@ def number_order(request: HttpRequest, number_order_id: int) -> HttpResponse:
             "order": order,
             "documents": documents,
             "missing": [name for name in order.required_documents if name not in uploaded],
+            # the templates of the order's country (issue 16 item 8), the porting form for a porting
+            "templates": doc_templates.templates_listed(
+                kinds=(TemplateKind.NUMBER_DOCUMENTS, TemplateKind.PORTING_FORM)
+                if order.kind == NumberOrderKind.PORTING
+                else (TemplateKind.NUMBER_DOCUMENTS,),
+                country=order.requirement.country,
+            ),
         },
     )
 

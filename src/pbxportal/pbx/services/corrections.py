@@ -9,6 +9,8 @@ from decimal import Decimal
 import holidays
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from pbxportal.catalog.models import Family
 from pbxportal.common.actor import Actor
@@ -18,6 +20,8 @@ from pbxportal.common.timeutil import vendor_tz
 from pbxportal.invoicing.lines import LineDraft
 from pbxportal.invoicing.models import Invoice, InvoiceKind, LineKind
 from pbxportal.invoicing.services import invoice_issue
+from pbxportal.notifications.kinds import Kind
+from pbxportal.notifications.services import notify
 from pbxportal.pbx import charges
 from pbxportal.pbx.correction_rules import lock_filed_correction
 from pbxportal.pbx.models import (
@@ -336,6 +340,16 @@ def correction_apply(*, actor: Actor, correction_id: int, today: date) -> list[I
         correction.decided_on = today
         correction.save(update_fields=["status", "decided_by", "decided_on"])
         _audit(actor, pbx, "correction.applied", id=correction.pk)
+        notify(
+            partner_id=pbx.partner_id,
+            kind=Kind.CORRECTION_APPLIED,
+            title=_("Correction #%(id)s of PBX %(pbx)s applied") % {"id": correction.pk, "pbx": pbx.name},
+            body=_(
+                "The licence quantities are corrected from %(date)s; the difference is on a new invoice or credit note."
+            )
+            % {"date": correction.change_date.isoformat()},
+            link=reverse("pbx:detail", args=[pbx.pk]),
+        )
     return documents
 
 
@@ -367,5 +381,14 @@ def correction_reject(*, actor: Actor, correction_id: int, reason: str, today: d
         today,
     )
     correction.decision_note = reason[:300]
-    correction.save(update_fields=["status", "decided_by", "decided_on", "decision_note"])
+    with transaction.atomic():
+        correction.save(update_fields=["status", "decided_by", "decided_on", "decision_note"])
+        notify(
+            partner_id=correction.pbx.partner_id,
+            kind=Kind.CORRECTION_REJECTED,
+            title=_("Correction #%(id)s of PBX %(pbx)s rejected")
+            % {"id": correction.pk, "pbx": correction.pbx.name},
+            body=_("Reason: %(reason)s") % {"reason": correction.decision_note},
+            link=reverse("pbx:detail", args=[correction.pbx_id]),
+        )
     return correction

@@ -12,13 +12,17 @@ from typing import Any
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pbxportal.catalog.models import Plan
 from pbxportal.common.actor import Actor
 from pbxportal.core.periods import Term
 from pbxportal.invoicing.models import BillRun, BillRunStatus, Invoice
 from pbxportal.invoicing.services import InvoiceDraft, invoice_issue, invoices_issue_batch
+from pbxportal.notifications.kinds import Kind
+from pbxportal.notifications.services import notify
 from pbxportal.ops import metrics
 from pbxportal.pbx import charges
 from pbxportal.pbx.models import (
@@ -253,22 +257,27 @@ def renewal_reminders(*, day: date) -> int:
         days_left = (expiry - day).days
         if days_left not in REMINDER_DAYS[Term(pbx.term)]:
             continue
-        _, created = Reminder.objects.get_or_create(
+        _reminder, created = Reminder.objects.get_or_create(
             pbx=pbx, expires_on=expiry, days_before=days_left, defaults={"sent_on": day}
         )
         if not created:
             continue
         contact = pbx.partner.billing_contacts.filter(is_default=True).first()
-        if contact:
-            send_mail(
-                f"PBX {pbx.name} renews on {expiry.isoformat()}",
-                f"The licences of PBX {pbx.name} (serial {pbx.serial}) expire on {expiry.isoformat()} and renew "
-                f"automatically; they are invoiced on the last day of the term. Changes are best made at least "
-                f"2 days before expiry (R-PBX-6).",
-                None,
-                [contact.email],
-                fail_silently=True,
+        # One path for the reminder: the partner's users as their preferences say, and the
+        # default billing contact by email (R-PBX-6), each address mailed once.
+        notify(
+            partner_id=pbx.partner_id,
+            kind=Kind.RENEWAL_REMINDER,
+            title=_("PBX %(pbx)s renews on %(date)s") % {"pbx": pbx.name, "date": expiry.isoformat()},
+            body=_(
+                "The licences of PBX %(pbx)s (serial %(serial)s) expire on %(date)s and renew automatically; "
+                "they are invoiced on the last day of the term. Changes are best made at least 2 days "
+                "before expiry."
             )
+            % {"pbx": pbx.name, "serial": pbx.serial, "date": expiry.isoformat()},
+            link=reverse("pbx:detail", args=[pbx.pk]),
+            extra_emails=[contact.email] if contact else [],
+        )
         sent += 1
     return sent
 

@@ -8,7 +8,9 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pbxportal.catalog.models import NumberRequirement
 from pbxportal.common.actor import Actor
@@ -19,6 +21,8 @@ from pbxportal.core.rating import (
     InvalidNumber,
     normalise,
 )
+from pbxportal.notifications.kinds import Kind
+from pbxportal.notifications.services import notify
 from pbxportal.pbx.models import Pbx
 from pbxportal.pbx.services import service_order
 from pbxportal.voice.models import (
@@ -229,6 +233,14 @@ def number_order_approve(*, actor: Actor, order_id: int, number: str = "", today
         order.decided_on = today
         order.save(update_fields=["status", "number", "subscription", "decided_by", "decided_on"])
         order_audit(actor, order, "number_order.approved", number=assigned)
+        notify(
+            partner_id=order.pbx.partner_id,
+            kind=Kind.NUMBER_ORDER_APPROVED,
+            title=_("Number order #%(id)s approved: %(number)s") % {"id": order.pk, "number": assigned},
+            body=_("The number %(number)s is active on PBX %(pbx)s.")
+            % {"number": assigned, "pbx": order.pbx.name},
+            link=reverse("voice:number_order", args=[order.pk]),
+        )
     return order
 
 
@@ -247,4 +259,11 @@ def number_order_reject(*, actor: Actor, order_id: int, reason: str, today: date
         order.decided_on = today
         order.save(update_fields=["status", "rejection_reason", "decided_by", "decided_on"])
         order_audit(actor, order, "number_order.rejected", reason=reason)
+        notify(
+            partner_id=order.pbx.partner_id,
+            kind=Kind.NUMBER_ORDER_REJECTED,
+            title=_("Number order #%(id)s rejected") % {"id": order.pk},
+            body=_("Reason: %(reason)s") % {"reason": order.rejection_reason},
+            link=reverse("voice:number_order", args=[order.pk]),
+        )
     return order
