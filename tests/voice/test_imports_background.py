@@ -88,7 +88,7 @@ def test_the_upload_returns_with_the_job_queued_and_the_task_imports_it_afterwar
     assert (job.status, job.rows, job.stored, job.rated, job.lines_read) == ("done", 41, 41, 40, 42)
     assert job.started_at is not None and job.finished_at is not None
     page = client.get(f"/voice/imports/{job.pk}/").content.decode()
-    assert "hx-trigger" not in page and "42 of 42 lines read (100%)" in page
+    assert 'hx-trigger="every 2s"' not in page and "42 of 42 lines read (100%)" in page
     api = client.get(f"/api/v1/voice/imports/{job.pk}").json()
     assert (api["status"], api["lines_total"], api["lines_read"], api["rows"]) == ("done", 42, 42, 41)
     assert "Rows read</th><td>41</td>" in page and "unknown destination" in page
