@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from pbxportal.core.rating.allowance import zone
-from pbxportal.core.rating.classify import classify, rules_for
+from pbxportal.core.rating.classify import FEATURE, INBOUND, INTERNAL, classify, rules_for
+from pbxportal.core.rating.vectorised import _month_numbers
+from pbxportal.ops import metrics
 from pbxportal.pbx.models import Pbx
+from pbxportal.voice import partitions
 from pbxportal.voice.models import (
     CallRecord,
     ImportJob,
@@ -24,8 +31,16 @@ from pbxportal.voice.models import (
     ImportStatus,
     PbxCdrRules,
 )
-from pbxportal.voice.pipeline.common import CHUNK_LINES, _size
-from pbxportal.voice.pipeline.rate import MonthRated, month_rate, pending_months
+from pbxportal.voice.pipeline.bulk import read_portal
+from pbxportal.voice.pipeline.common import CHUNK_LINES, _kill_point, _size
+from pbxportal.voice.pipeline.rate import (
+    MonthRated,
+    _usage_locked,
+    first_unrated,
+    month_rate,
+    pending_months,
+    rate_records,
+)
 from pbxportal.voice.pipeline.reader import (
     Chunk,
     Reader,
@@ -34,7 +49,8 @@ from pbxportal.voice.pipeline.reader import (
     numbered_lines,
     portal_record_problem,
 )
-from pbxportal.voice.pipeline.store import _Pbxs, store_chunk
+from pbxportal.voice.pipeline.store import _insert, _Pbxs, insert_rated, month_has_records, stored_identities
+from pbxportal.voice.rating import month_rating
 
 # --- Jobs ---------------------------------------------------------------------------------------
 
@@ -122,28 +138,189 @@ def import_file(
         job, resuming = job_for_file(
             path=path, sha256=file_sha256(path), cdr_format=cdr_format, pbx=pbx, source=source, name=name
         )
-    pbxs = _Pbxs(pbx)
-    touched: set[tuple[int, date]] = set()
-    for lines in _chunked(numbered_lines(path), _size("PBXPORTAL_IMPORT_CHUNK_LINES", CHUNK_LINES)):
-        chunk = reader.feed(lines)
-        touched |= store_chunk(job, chunk, pbxs, resuming=resuming)
+    run = _Run(job, _Pbxs(pbx), resuming=resuming)
+    size = _size("PBXPORTAL_IMPORT_CHUNK_LINES", CHUNK_LINES)
+    chunks: Iterator[tuple[int, Chunk]]
+    if cdr_format == "csv":
+        chunks = read_portal(path, reader, size)
+    else:
+        chunks = ((lines[-1][0], reader.feed(lines)) for lines in _chunked(numbered_lines(path), size))
+    for last_line, chunk in chunks:
+        store_and_rate(run, chunk)
         if progress is not None:
-            progress(lines[-1][0], len(chunk.lines))
+            progress(last_line, chunk.records)
     if resuming:
-        touched |= set(
+        run.touched |= set(
             CallRecord.objects.filter(job_id=job.pk, rated_at__isnull=True)
             .values_list("pbx_id", "month")
             .distinct()
         )
-    return _rate_and_finish(job, touched, started)
+    return _rate_and_finish(run, started)
 
 
-def _rate_and_finish(job: ImportJob, touched: set[tuple[int, date]], started: float) -> ImportResult:
+def _rate_and_finish(run: _Run, started: float) -> ImportResult:
+    job = run.job
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RATING)
-    months = [month_rate(pbx_id, month) for pbx_id, month in sorted(touched)]
+    months = {(m.pbx_id, m.month): m for m in run.rated.values()}
+    for pbx_id, month in sorted(run.touched):
+        months[(pbx_id, month)] = month_rate(pbx_id, month)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.DONE, finished_at=timezone.now())
     job.refresh_from_db()
-    return ImportResult(job=job, months=months, seconds=time.perf_counter() - started)
+    return ImportResult(
+        job=job, months=[months[key] for key in sorted(months)], seconds=time.perf_counter() - started
+    )
+
+
+class _Run:
+    """One import's state across its chunks: PBX ids, month ratings, normalised numbers."""
+
+    def __init__(self, job: ImportJob, pbxs: _Pbxs, *, resuming: bool) -> None:
+        self.job = job
+        self.pbxs = pbxs
+        self.resuming = resuming
+        self.touched: set[tuple[int, date]] = set()  # months left for ``month_rate``
+        self.rated: dict[tuple[int, date], MonthRated] = {}  # months rated as stored
+        self.ratings: dict[tuple[int, date], Any] = {}
+        self.e164: dict[tuple[str, str], str] = {}
+
+    def rating(self, pbx_id: int, month: date) -> Any:
+        if (pbx_id, month) not in self.ratings:
+            pbx = Pbx.objects.select_related("partner__price_book", "customer").get(pk=pbx_id)
+            self.ratings[(pbx_id, month)] = month_rating(pbx, month)
+        return self.ratings[(pbx_id, month)]
+
+
+def _months(starts: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, list[date]]:
+    """Month code of each start (vendor zone) and the months of the codes."""
+    start_us = (
+        starts.cast(pa.int64()).to_numpy(zero_copy_only=False) if len(starts) else np.zeros(0, np.int64)
+    )
+    numbers = _month_numbers(start_us, settings.VENDOR_TIMEZONE)
+    distinct, codes = np.unique(numbers, return_inverse=True)
+    return codes, [date(int(n) // 12, int(n) % 12 + 1, 1) for n in distinct.tolist()]
+
+
+def store_and_rate(run: _Run, chunk: Chunk) -> None:
+    """Store a chunk and rate it as stored where the months allow, in ONE transaction (module doc).
+
+    Per PBX-month: the records the month holds already are duplicates (or, when resuming, this
+    job's own: stored); the others, when they all start after the month's ``rated_through``
+    and the month has no unrated records, are rated in memory from its state and stored rated;
+    else stored unrated and the month rated afterwards (``month_rate``).
+    """
+    job = run.job
+    table = chunk.table()
+    bad = list(chunk.bad)
+    if table.num_rows:
+        serials = pc.dictionary_encode(table.column("pbx").combine_chunks())
+        ids = [run.pbxs(serial) for serial in serials.dictionary.to_pylist()]
+        known = np.array([pbx_id is not None for pbx_id in ids] or [True], dtype=bool)
+        indices = serials.indices.to_numpy(zero_copy_only=False)
+        row_known = known[indices]
+        if not row_known.all():
+            lines = table.column("line").to_numpy()
+            names = serials.dictionary.to_pylist()
+            for row in np.flatnonzero(~row_known).tolist():
+                bad.append((int(lines[row]), f"unknown PBX serial {names[indices[row]]!r}"))
+            table = table.filter(pa.array(row_known))
+            indices = indices[row_known]
+        pbx_codes = np.array([pbx_id or 0 for pbx_id in ids], dtype=np.int64)[indices]
+        month_codes, months = _months(table.column("start"))
+        group_keys = pbx_codes * len(months) + month_codes
+    else:
+        months, group_keys = [], np.zeros(0, dtype=np.int64)
+    groups = sorted(
+        ((int(key) // len(months), months[int(key) % len(months)]), key) for key in np.unique(group_keys)
+    )
+    partitions.ensure_months({month for (_, month), _ in groups})
+    stored = duplicates = 0
+    now = timezone.now()
+    with transaction.atomic():
+        for (pbx_id, month), key in groups:
+            records = table.filter(pa.array(group_keys == key))
+            usage = _usage_locked(pbx_id, month)
+            fresh, own = _fresh(run, records, pbx_id, month)
+            stored += fresh.num_rows + own
+            duplicates += records.num_rows - fresh.num_rows - own
+            if not fresh.num_rows:
+                continue
+            earliest = pc.min(fresh.column("start")).as_py()
+            late = usage.rated_through is not None and earliest <= usage.rated_through
+            legacy = usage.rated_through is None and month_has_records(pbx_id, month)
+            if late or legacy or first_unrated(pbx_id, month) is not None:
+                _insert(_unrated_rows(fresh, pbx_id, month, job.pk), job_id=job.pk, resuming=False)
+                run.touched.add((pbx_id, month))
+                continue
+            _kill_point("rating")
+            ratings = rate_records(usage, fresh, run.rating(pbx_id, month), job_id=job.pk, e164=run.e164)
+            count = fresh.num_rows
+            columns = {
+                "pbx_id": pa.array(np.full(count, pbx_id, dtype=np.int64)),
+                "month": pa.repeat(pa.scalar(month, pa.date32()), count),
+                "job_id": pa.array(np.full(count, job.pk, dtype=np.int64)),
+                "rated_at": pa.repeat(pa.scalar(now, pa.timestamp("us", tz="UTC")), count),
+                "imported_at": pa.repeat(pa.scalar(now, pa.timestamp("us", tz="UTC")), count),
+            }
+            whole = fresh
+            for name, column in (*columns.items(), *zip(ratings.column_names, ratings.columns, strict=True)):
+                whole = whole.append_column(name, column)
+            insert_rated(whole)
+            _kill_point("writeback")
+            done = run.rated.setdefault((pbx_id, month), MonthRated(pbx_id=pbx_id, month=month))
+            done.rated += count
+            done.chunks += 1
+        _kill_point("storing")
+        bad.sort()
+        ImportProblem.objects.bulk_create(
+            [ImportProblem(job=job, line=line, kind="line", reason=reason[:300]) for line, reason in bad],
+            batch_size=5000,
+        )
+        ImportJob.objects.filter(pk=job.pk).update(
+            rows=F("rows") + chunk.rows,
+            stored=F("stored") + stored,
+            duplicates=F("duplicates") + duplicates,
+            not_answered=F("not_answered") + chunk.not_answered,
+            skipped_inbound=F("skipped_inbound") + chunk.skipped[INBOUND],
+            skipped_internal=F("skipped_internal") + chunk.skipped[INTERNAL],
+            skipped_feature=F("skipped_feature") + chunk.skipped[FEATURE],
+            bad_lines=F("bad_lines") + len(bad),
+        )
+    metrics.RATING_CALLS.labels(outcome="duplicate").inc(duplicates)
+
+
+def _fresh(run: _Run, records: pa.Table, pbx_id: int, month: date) -> tuple[pa.Table, int]:
+    """The records not stored yet (first of a repeated identity), and how many of the others
+    this resumed job had stored itself (they count as stored, not as duplicates)."""
+    identity = records.column("identity").combine_chunks()
+    if pc.count_distinct(identity).as_py() < len(identity):
+        first = (
+            pa.table({"identity": identity, "at": pa.array(np.arange(len(identity)))})
+            .group_by("identity")
+            .aggregate([("at", "min")])
+            .column("at_min")
+            .to_numpy()
+        )
+        keep = np.zeros(len(identity), dtype=bool)
+        keep[first] = True
+        records = records.filter(pa.array(keep))
+        identity = records.column("identity").combine_chunks()
+    if not month_has_records(pbx_id, month):
+        return records, 0
+    found = stored_identities(pbx_id, month, identity)
+    if not found:
+        return records, 0
+    own = sum(1 for job_id in found.values() if job_id == run.job.pk) if run.resuming else 0
+    repeated = pc.is_in(identity, value_set=pa.array(list(found), pa.string()))
+    return records.filter(pc.invert(repeated)), own
+
+
+def _unrated_rows(records: pa.Table, pbx_id: int, month: date, job_id: int) -> list[tuple[Any, ...]]:
+    return [
+        (pbx_id, month, identity, start, caller, callee, billsec, kind, job_id, line)
+        for line, identity, _, start, caller, callee, billsec, kind in zip(
+            *(column.to_pylist() for column in records.columns), strict=True
+        )
+    ]
 
 
 def import_records(
@@ -192,8 +369,9 @@ def import_records(
             billsec,
             record["kind"],
         )
-    touched = store_chunk(job, chunk, _Pbxs(pbx), resuming=False)
-    return _rate_and_finish(job, touched, started)
+    run = _Run(job, _Pbxs(pbx), resuming=False)
+    store_and_rate(run, chunk)
+    return _rate_and_finish(run, started)
 
 
 def finish_pending(*, month: date | None = None) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -338,3 +339,113 @@ def pending_months(*, month: date | None = None) -> list[tuple[int, date]]:
     if month is not None:
         records = records.filter(month=month)
     return sorted(set(records.values_list("pbx_id", "month").distinct()))
+
+
+_AREAS = pa.array(["", "CTA1", "CTA2", "CTA3", "CTA4", "CTA5", "CTA6"], pa.string())
+_NO_TRUNK = "the PBX has no voice trunk (CLASSOUND) this month"
+
+
+def rate_records(
+    usage: UsageMonth, records: pa.Table, rating: Any, *, job_id: int, e164: dict[tuple[str, str], str]
+) -> pa.Table:
+    """Rate new records of a month (all after its ``rated_through``) in memory from its state.
+
+    Advances and saves the month's state and counts the job's rated/free/charged and rating
+    errors (the caller's transaction commits them with the records). Returns the rating
+    columns, row for row: area, billed_seconds, free_seconds, charged_units, amount, capped,
+    error, callee_e164. ``e164`` caches normalised numbers across chunks.
+    """
+    started = time.perf_counter()
+    key = str(usage.pbx_id)
+    count = records.num_rows
+    batch = pa.table(
+        {
+            "call_id": records.column("identity"),
+            "pbx": pa.array(np.full(count, key, dtype=object), pa.string()),
+            "start": records.column("start"),
+            "caller": records.column("caller"),
+            "callee": records.column("callee"),
+            "billsec": records.column("billsec"),
+            "kind": records.column("kind"),
+        },
+        schema=BATCH_SCHEMA,
+    )
+    period = f"{usage.month.year:04d}-{usage.month.month:02d}"
+    contexts = {key: rating.context} if rating.context is not None else {}
+    rated = rate_batch(
+        batch,
+        contexts=contexts,
+        table=rating.table,
+        terms=rating.terms,
+        initial={(key, period): (usage.allowance_used, usage.sms_used)},
+    )
+    region = rating.context.region if rating.context else "IT"
+    failed = rated.error != 0
+    errors = np.full(count, "", dtype=object)
+    reasons: Counter[str] = Counter()
+    problems: list[ImportProblem] = []
+    lines = records.column("line").to_numpy()
+    for row in np.flatnonzero(failed).tolist():
+        error = (rated.error_messages[row] if rating.context is not None else _NO_TRUNK)[:200]
+        errors[row] = error
+        reasons[_reason_key(error)] += 1
+        problems.append(ImportProblem(job_id=job_id, line=int(lines[row]), kind="rating", reason=error[:300]))
+    callee = pc.dictionary_encode(records.column("callee").combine_chunks())
+    numbers = []
+    for text in callee.dictionary.to_pylist():
+        number = e164.get((text, region))
+        if number is None:
+            try:
+                number = normalise(text, region)
+            except InvalidNumber:
+                number = ""
+            e164[(text, region)] = number
+        numbers.append(number)
+    failed_array = pa.array(failed)
+    callee_e164 = pc.if_else(failed_array, "", pa.array(numbers, pa.string()).take(callee.indices))
+    micro = rated.amount_micro
+    amount = pc.binary_join_element_wise(
+        pa.array(micro // 1_000_000).cast(pa.string()),
+        pc.utf8_lpad(pa.array(micro % 1_000_000).cast(pa.string()), 6, "0"),
+        ".",
+    )
+    result = pa.table(
+        {
+            "area": _AREAS.take(pa.array(rated.area.astype(np.int32))),
+            "billed_seconds": pa.array(rated.billed_seconds),
+            "free_seconds": pa.array(rated.free_seconds),
+            "charged_units": pa.array(rated.charged_units),
+            "amount": amount,
+            "capped": pa.array(rated.capped),
+            "error": pa.array(errors, pa.string()),
+            "callee_e164": callee_e164,
+        }
+    )
+    good = ~failed
+    charged = int(np.count_nonzero(good & (micro != 0)))
+    rated_count = int(np.count_nonzero(good))
+    ImportJob.objects.filter(pk=job_id).update(
+        rated=F("rated") + rated_count,
+        free=F("free") + rated_count - charged,
+        charged=F("charged") + charged,
+    )
+    if reasons:
+        job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is not None:
+            merged = Counter({str(k): int(v) for k, v in job.rating_errors.items()}) + reasons
+            ImportJob.objects.filter(pk=job_id).update(rating_errors=dict(sorted(merged.items())))
+        ImportProblem.objects.bulk_create(problems, batch_size=5000)
+    allowance = rated.allowances.get((key, period))
+    error_count = int(np.count_nonzero(failed))
+    usage.calls += count
+    usage.errors += error_count
+    usage.amount += Decimal(int(micro.sum())).scaleb(-6)
+    usage.allowance_used = allowance.seconds_used if allowance else 0
+    usage.sms_used = allowance.sms_used if allowance else 0
+    last = pc.max(records.column("start")).as_py()
+    usage.rated_through = _as_utc(last)
+    _finish_usage(usage, rating, allowance)
+    metrics.RATING_CALLS.labels(outcome="rated").inc(count - error_count)
+    metrics.RATING_CALLS.labels(outcome="error").inc(error_count)
+    metrics.RATING_SECONDS.inc(time.perf_counter() - started)
+    return result

@@ -12,6 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from pbxportal.core.rating.allowance import zone
 from pbxportal.core.rating.cdr import (
     FREESWITCH_COLUMNS,
@@ -22,6 +25,19 @@ from pbxportal.core.rating.cdr import (
 )
 from pbxportal.core.rating.classify import ClassifyRules, classify, rules_for
 from pbxportal.voice.pipeline.common import _EPOCH, _INTEGER_CHARS, CDR_CUSTOM_COLUMNS, IDENTITY_MAX
+
+RECORDS = pa.schema(
+    [
+        ("line", pa.int64()),
+        ("identity", pa.string()),
+        ("pbx", pa.string()),
+        ("start", pa.timestamp("us", tz="UTC")),
+        ("caller", pa.string()),
+        ("callee", pa.string()),
+        ("billsec", pa.int64()),
+        ("kind", pa.string()),
+    ]
+)
 
 # --- Reading: lines to records, skips and bad lines ---------------------------------------------
 
@@ -42,6 +58,46 @@ class Chunk:
     not_answered: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     bad: list[tuple[int, str]] = field(default_factory=list)
+    parts: list[pa.Table] = field(default_factory=list)  # records read in bulk (``RECORDS``)
+
+    @property
+    def records(self) -> int:
+        return len(self.lines) + sum(part.num_rows for part in self.parts)
+
+    def merge(self, other: Chunk) -> None:
+        """Add another chunk's records, counts and bad lines to this one."""
+        self.parts.extend(other.parts)
+        if other.lines:
+            self.parts.append(other.line_table())
+        self.rows += other.rows
+        self.not_answered += other.not_answered
+        self.skipped.update(other.skipped)
+        self.bad.extend(other.bad)
+
+    def line_table(self) -> pa.Table:
+        return pa.table(
+            {
+                "line": pa.array(self.lines, pa.int64()),
+                "identity": pa.array(self.identity, pa.string()),
+                "pbx": pa.array(self.pbx, pa.string()),
+                "start": pa.array(self.start, pa.timestamp("us", tz="UTC")),
+                "caller": pa.array(self.caller, pa.string()),
+                "callee": pa.array(self.callee, pa.string()),
+                "billsec": pa.array(self.billsec, pa.int64()),
+                "kind": pa.array(self.kind, pa.string()),
+            },
+            schema=RECORDS,
+        )
+
+    def table(self) -> pa.Table:
+        """Every record of the chunk as one ``RECORDS`` table, in line order."""
+        parts = [*self.parts, self.line_table()] if self.lines else list(self.parts)
+        if not parts:
+            return RECORDS.empty_table()
+        table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+        if len(parts) > 1:
+            table = table.take(pc.sort_indices(table.column("line")))
+        return table
 
     def add(
         self,

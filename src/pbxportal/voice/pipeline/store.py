@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -173,3 +176,90 @@ def _own_sqlite(rows: list[tuple[Any, ...]], job_id: int, inserted: int) -> int:
             pbx_id=pbx_id, month=month, identity__in=names, job_id=job_id
         ).count()
     return max(total - inserted, 0)
+
+
+# --- The fast path: records stored rated (jobs.store_and_rate) -------------------------------------
+
+_RATED_COLUMNS = (
+    "pbx_id",
+    "month",
+    "identity",
+    "start",
+    "caller",
+    "callee",
+    "billsec",
+    "kind",
+    "job_id",
+    "line",
+    "area",
+    "billed_seconds",
+    "free_seconds",
+    "charged_units",
+    "amount",
+    "capped",
+    "error",
+    "callee_e164",
+    "rated_at",
+    "imported_at",
+)
+
+
+def month_has_records(pbx_id: int, month: date) -> bool:
+    return CallRecord.objects.filter(pbx_id=pbx_id, month=month).exists()
+
+
+def stored_identities(pbx_id: int, month: date, identities: pa.Array) -> dict[str, int | None]:
+    """Which of these identities the PBX-month holds already, with the job that stored each."""
+    found: dict[str, int | None] = {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS voice_import_keys (identity varchar(80)) ON COMMIT DELETE ROWS"
+            )
+            cursor.execute("TRUNCATE voice_import_keys")
+            buffer = io.BytesIO()
+            pacsv.write_csv(
+                pa.table({"identity": identities}), buffer, pacsv.WriteOptions(include_header=False)
+            )
+            with cursor.cursor.copy("COPY voice_import_keys (identity) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(buffer.getvalue())
+            cursor.execute(
+                "SELECT c.identity, c.job_id FROM voice_import_keys k JOIN voice_callrecord c"
+                " ON c.pbx_id = %s AND c.month = %s AND c.identity = k.identity",
+                [pbx_id, month],
+            )
+            found.update(cursor.fetchall())
+            return found
+        names = identities.to_pylist()
+        for at in range(0, len(names), 500):
+            part = names[at : at + 500]
+            cursor.execute(
+                "SELECT identity, job_id FROM voice_callrecord WHERE pbx_id = %s AND month = %s"
+                f" AND identity IN ({', '.join(['%s'] * len(part))})",
+                [pbx_id, month, *part],
+            )
+            found.update(cursor.fetchall())
+    return found
+
+
+def insert_rated(table: pa.Table) -> None:
+    """Rated records (``_RATED_COLUMNS``) in one ``COPY`` from Arrow (SQLite: ``executemany``)."""
+    table = table.select(list(_RATED_COLUMNS))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            buffer = io.BytesIO()
+            pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False))
+            with cursor.cursor.copy(
+                f"COPY voice_callrecord ({', '.join(_RATED_COLUMNS)}) FROM STDIN (FORMAT csv)"
+            ) as copy:
+                copy.write(buffer.getvalue())
+            return
+        rows = [
+            tuple(_db_time(value) if isinstance(value, datetime) else value for value in row)
+            for row in zip(*(table.column(name).to_pylist() for name in _RATED_COLUMNS), strict=True)
+        ]
+        cursor.executemany(
+            f"INSERT INTO voice_callrecord ({', '.join(_RATED_COLUMNS)})"
+            f" VALUES ({', '.join(['%s'] * len(_RATED_COLUMNS))})",
+            rows,
+        )
