@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -30,12 +31,14 @@ from pbxportal.voice.models import (
     ImportProblem,
     ImportStatus,
     PbxCdrRules,
+    UsageMonth,
 )
 from pbxportal.voice.pipeline.bulk import read_portal
 from pbxportal.voice.pipeline.common import CHUNK_LINES, _kill_point, _size
 from pbxportal.voice.pipeline.rate import (
     MonthRated,
     _usage_locked,
+    count_rated,
     first_unrated,
     month_rate,
     pending_months,
@@ -182,6 +185,7 @@ class _Run:
         self.rated: dict[tuple[int, date], MonthRated] = {}  # months rated as stored
         self.ratings: dict[tuple[int, date], Any] = {}
         self.e164: dict[tuple[str, str], str] = {}
+        self.conflicted = False  # a stored record met: look identities up from now on
 
     def rating(self, pbx_id: int, month: date) -> Any:
         if (pbx_id, month) not in self.ratings:
@@ -239,36 +243,21 @@ def store_and_rate(run: _Run, chunk: Chunk) -> None:
         for (pbx_id, month), key in groups:
             records = table.filter(pa.array(group_keys == key))
             usage = _usage_locked(pbx_id, month)
-            fresh, own = _fresh(run, records, pbx_id, month)
-            stored += fresh.num_rows + own
-            duplicates += records.num_rows - fresh.num_rows - own
-            if not fresh.num_rows:
-                continue
-            earliest = pc.min(fresh.column("start")).as_py()
-            late = usage.rated_through is not None and earliest <= usage.rated_through
-            legacy = usage.rated_through is None and month_has_records(pbx_id, month)
-            if late or legacy or first_unrated(pbx_id, month) is not None:
-                _insert(_unrated_rows(fresh, pbx_id, month, job.pk), job_id=job.pk, resuming=False)
-                run.touched.add((pbx_id, month))
-                continue
-            _kill_point("rating")
-            ratings = rate_records(usage, fresh, run.rating(pbx_id, month), job_id=job.pk, e164=run.e164)
-            count = fresh.num_rows
-            columns = {
-                "pbx_id": pa.array(np.full(count, pbx_id, dtype=np.int64)),
-                "month": pa.repeat(pa.scalar(month, pa.date32()), count),
-                "job_id": pa.array(np.full(count, job.pk, dtype=np.int64)),
-                "rated_at": pa.repeat(pa.scalar(now, pa.timestamp("us", tz="UTC")), count),
-                "imported_at": pa.repeat(pa.scalar(now, pa.timestamp("us", tz="UTC")), count),
-            }
-            whole = fresh
-            for name, column in (*columns.items(), *zip(ratings.column_names, ratings.columns, strict=True)):
-                whole = whole.append_column(name, column)
-            insert_rated(whole)
-            _kill_point("writeback")
-            done = run.rated.setdefault((pbx_id, month), MonthRated(pbx_id=pbx_id, month=month))
-            done.rated += count
-            done.chunks += 1
+            if not (run.resuming or run.conflicted):
+                # Optimistic: no record of the group is stored yet (the usual case), so no
+                # lookup of its identities; a unique violation undoes the group (savepoint) and
+                # it is stored again with the lookup, as is the rest of the run.
+                try:
+                    with transaction.atomic():
+                        counts = _store_group(run, usage, records, now, lookup=False)
+                except (IntegrityError, psycopg.IntegrityError):
+                    run.conflicted = True
+                    usage.refresh_from_db()
+                else:
+                    stored, duplicates = stored + counts[0], duplicates + counts[1]
+                    continue
+            counts = _store_group(run, usage, records, now, lookup=True)
+            stored, duplicates = stored + counts[0], duplicates + counts[1]
         _kill_point("storing")
         bad.sort()
         ImportProblem.objects.bulk_create(
@@ -288,7 +277,48 @@ def store_and_rate(run: _Run, chunk: Chunk) -> None:
     metrics.RATING_CALLS.labels(outcome="duplicate").inc(duplicates)
 
 
-def _fresh(run: _Run, records: pa.Table, pbx_id: int, month: date) -> tuple[pa.Table, int]:
+def _store_group(
+    run: _Run, usage: UsageMonth, records: pa.Table, now: datetime, *, lookup: bool
+) -> tuple[int, int]:
+    """Store (and rate as stored, when the month allows) one PBX-month's records of a chunk:
+    (stored, duplicates). ``lookup``: leave out the records the month holds already; without
+    it a stored one makes the insert fail (``IntegrityError``)."""
+    job = run.job
+    pbx_id, month = usage.pbx_id, usage.month
+    fresh, own = _fresh(run, records, pbx_id, month, lookup=lookup)
+    if not fresh.num_rows:
+        return own, records.num_rows - own
+    earliest = pc.min(fresh.column("start")).as_py()
+    late = usage.rated_through is not None and earliest <= usage.rated_through
+    legacy = usage.rated_through is None and month_has_records(pbx_id, month)
+    if late or legacy or first_unrated(pbx_id, month) is not None:
+        inserted, _ = _insert(_unrated_rows(fresh, pbx_id, month, job.pk), job_id=job.pk, resuming=False)
+        run.touched.add((pbx_id, month))
+        return inserted + own, records.num_rows - inserted - own
+    _kill_point("rating")
+    ratings = rate_records(usage, fresh, run.rating(pbx_id, month), job_id=job.pk, e164=run.e164)
+    count = fresh.num_rows
+    at = pa.scalar(now, pa.timestamp("us", tz="UTC"))
+    columns = {
+        "pbx_id": pa.array(np.full(count, pbx_id, dtype=np.int64)),
+        "month": pa.repeat(pa.scalar(month, pa.date32()), count),
+        "job_id": pa.array(np.full(count, job.pk, dtype=np.int64)),
+        "rated_at": pa.repeat(at, count),
+        "imported_at": pa.repeat(at, count),
+    }
+    whole = fresh
+    for name, column in (*columns.items(), *zip(ratings.column_names, ratings.columns, strict=True)):
+        whole = whole.append_column(name, column)
+    insert_rated(whole)
+    _kill_point("writeback")
+    count_rated(ratings)
+    done = run.rated.setdefault((pbx_id, month), MonthRated(pbx_id=pbx_id, month=month))
+    done.rated += count
+    done.chunks += 1
+    return count + own, records.num_rows - count - own
+
+
+def _fresh(run: _Run, records: pa.Table, pbx_id: int, month: date, *, lookup: bool) -> tuple[pa.Table, int]:
     """The records not stored yet (first of a repeated identity), and how many of the others
     this resumed job had stored itself (they count as stored, not as duplicates)."""
     identity = records.column("identity").combine_chunks()
@@ -304,7 +334,7 @@ def _fresh(run: _Run, records: pa.Table, pbx_id: int, month: date) -> tuple[pa.T
         keep[first] = True
         records = records.filter(pa.array(keep))
         identity = records.column("identity").combine_chunks()
-    if not month_has_records(pbx_id, month):
+    if not lookup or not month_has_records(pbx_id, month):
         return records, 0
     found = stored_identities(pbx_id, month, identity)
     if not found:

@@ -445,7 +445,16 @@ def rate_records(
     last = pc.max(records.column("start")).as_py()
     usage.rated_through = _as_utc(last)
     _finish_usage(usage, rating, allowance)
-    metrics.RATING_CALLS.labels(outcome="rated").inc(count - error_count)
-    metrics.RATING_CALLS.labels(outcome="error").inc(error_count)
-    metrics.RATING_SECONDS.inc(time.perf_counter() - started)
+    result = result.replace_schema_metadata(
+        {"errors": str(error_count), "seconds": str(time.perf_counter() - started)}
+    )
     return result
+
+
+def count_rated(ratings: pa.Table) -> None:
+    """The rating metrics of ``rate_records``' result, once it is committed with its records."""
+    meta = ratings.schema.metadata or {}
+    errors = int(meta.get(b"errors", 0))
+    metrics.RATING_CALLS.labels(outcome="rated").inc(ratings.num_rows - errors)
+    metrics.RATING_CALLS.labels(outcome="error").inc(errors)
+    metrics.RATING_SECONDS.inc(float(meta.get(b"seconds", 0)))

@@ -247,6 +247,12 @@ def insert_rated(table: pa.Table) -> None:
     table = table.select(list(_RATED_COLUMNS))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Times as naive UTC text in a UTC session: pyarrow writes those ~20x faster than
+            # zoned ones (the zone lookup per value), and it is the same instant.
+            for name in ("start", "rated_at", "imported_at"):
+                at = table.column_names.index(name)
+                table = table.set_column(at, name, table.column(name).cast(pa.timestamp("us")))
+            cursor.execute("SET LOCAL TIME ZONE 'UTC'")
             buffer = io.BytesIO()
             pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False))
             with cursor.cursor.copy(
