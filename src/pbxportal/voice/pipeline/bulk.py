@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pbxportal.core.rating.cdr import MAX_CALL_SECONDS
+from pbxportal.core.rating.cdr import EARLIEST_CALL_YEAR, LATEST_CALL_YEAR, MAX_CALL_SECONDS
 from pbxportal.core.rating.classify import FEATURE, INBOUND, INTERNAL
 from pbxportal.voice.pipeline.common import IDENTITY_MAX
 from pbxportal.voice.pipeline.reader import RECORDS, Chunk, Reader
@@ -196,7 +196,14 @@ def _iso_times(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     good_month = (month >= 1) & (month <= 12)
     days_in_month = _MONTH_DAYS[np.where(good_month, month, 0)] + (leap & (month == 2))
-    valid = (year >= 2) & (year <= 9998) & good_month & (day >= 1) & (day <= days_in_month)
+    # Years near the bounds go to the line reader, which checks them in UTC.
+    valid = (
+        (year > EARLIEST_CALL_YEAR)
+        & (year < LATEST_CALL_YEAR)
+        & good_month
+        & (day >= 1)
+        & (day <= days_in_month)
+    )
     valid &= (hour < 24) & (minute < 60) & (second < 60) & (offset_hour < 24) & (offset_minute < 60)
     shifted_year = year - (month <= 2)
     era = shifted_year // 400

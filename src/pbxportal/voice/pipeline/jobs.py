@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -148,7 +149,7 @@ def import_file(
         chunks = read_portal(path, reader, size)
     else:
         chunks = ((lines[-1][0], reader.feed(lines)) for lines in _chunked(numbered_lines(path), size))
-    for last_line, chunk in chunks:
+    for last_line, chunk in _ahead(chunks):
         store_and_rate(run, chunk)
         if progress is not None:
             progress(last_line, chunk.records)
@@ -172,6 +173,16 @@ def _rate_and_finish(run: _Run, started: float) -> ImportResult:
     return ImportResult(
         job=job, months=[months[key] for key in sorted(months)], seconds=time.perf_counter() - started
     )
+
+
+def _ahead(items: Iterator[tuple[int, Chunk]]) -> Iterator[tuple[int, Chunk]]:
+    """The next chunk is read in a thread while this one is stored: reading (pyarrow, numpy)
+    and the database's work on the COPY overlap on the two cores."""
+    with ThreadPoolExecutor(1, thread_name_prefix="import-read") as pool:
+        future = pool.submit(next, items, None)
+        while (item := future.result()) is not None:
+            future = pool.submit(next, items, None)
+            yield item
 
 
 class _Run:

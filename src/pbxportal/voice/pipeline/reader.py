@@ -17,9 +17,12 @@ import pyarrow.compute as pc
 
 from pbxportal.core.rating.allowance import zone
 from pbxportal.core.rating.cdr import (
+    EARLIEST_CALL_YEAR,
     FREESWITCH_COLUMNS,
+    LATEST_CALL_YEAR,
     MAX_CALL_SECONDS,
     PORTAL_COLUMNS,
+    _implausible_start,
     asterisk_columns,
     call_identity,
 )
@@ -373,6 +376,13 @@ def portal_record_problem(record: dict[str, Any]) -> str | None:
         return f"start is not an ISO 8601 time: {record['start']!r}"
     if start.tzinfo is None:
         return f"start has no UTC offset: {record['start']!r}"
+    # A year the billing calendar does not handle is a bad line, never a crash of the import.
+    try:
+        problem = _implausible_start(start)
+    except OverflowError:
+        problem = f"start is outside {EARLIEST_CALL_YEAR}-{LATEST_CALL_YEAR}: {record['start']!r}"
+    if problem:
+        return problem
     kind = record.get("kind") or "voice"
     record["kind"] = kind
     if kind not in ("voice", "sms"):
