@@ -57,8 +57,9 @@ def _seed(env: dict[str, str]) -> str:
     return str(json.loads(seeded.stdout.strip().splitlines()[-1])["serial"])
 
 
-def _import(path: Path, env: dict[str, str]) -> tuple[float, int, str]:
-    """Run the real command; (seconds, peak RSS in bytes of that child, its summary line)."""
+def _import(path: Path, env: dict[str, str]) -> tuple[float, int, str, float]:
+    """Run the real command; (seconds, peak RSS in bytes of that child, its summary line, its CPU
+    seconds: user + system, which tells our process's work from waiting on PostgreSQL or the CPU)."""
     command = [str(Path(sys.executable).with_name("pbxportal")), "import-cdrs", str(path), "--format", "csv"]
     with tempfile.TemporaryFile("w+") as out_file, tempfile.TemporaryFile("w+") as err_file:
         started = time.perf_counter()
@@ -70,7 +71,8 @@ def _import(path: Path, env: dict[str, str]) -> tuple[float, int, str]:
         out, err = out_file.read(), err_file.read()
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise RuntimeError(f"import-cdrs failed: {err[-2000:]}")
-    return seconds, usage.ru_maxrss * 1024, out.strip().splitlines()[-1] if out.strip() else ""
+    summary = out.strip().splitlines()[-1] if out.strip() else ""
+    return seconds, usage.ru_maxrss * 1024, summary, usage.ru_utime + usage.ru_stime
 
 
 def _copy_floor(database_url: str, path: Path) -> float:
@@ -121,9 +123,12 @@ def bench_import(
     generate_portal_csv(big, serial=serial, count=cdrs, start=first, seed=1, prefix="big-")
     floor = _copy_floor(database_url, big)
     say(f"COPY floor (unindexed table): {floor:.2f} s")
-    seconds, rss, summary = _import(big, env)
+    seconds, rss, summary, cpu = _import(big, env)
     say(summary)
-    say(f"import-cdrs {cdrs}: {seconds:.2f} s, {cdrs / seconds:,.0f} rec/s, peak RSS {rss / 2**20:.0f} MiB")
+    say(
+        f"import-cdrs {cdrs}: {seconds:.2f} s, {cdrs / seconds:,.0f} rec/s, peak RSS {rss / 2**20:.0f} MiB,"
+        f" CPU {cpu:.2f} s"
+    )
     other = first + timedelta(days=32)
     other = datetime(other.year, other.month, 1, tzinfo=UTC)
     times = []
@@ -139,7 +144,7 @@ def bench_import(
             prefix=f"f{k}-",
             days=per_file / 86400,
         )
-        elapsed, _, _ = _import(path, env)
+        elapsed, _, _, _ = _import(path, env)
         times.append(elapsed)
         say(f"file {k + 1}/{files} of {file_cdrs}: {elapsed:.2f} s")
     return {
@@ -147,6 +152,7 @@ def bench_import(
         "seconds": round(seconds, 2),
         "records_per_second": round(cdrs / seconds),
         "peak_rss_mib": round(rss / 2**20),
+        "cpu_seconds": round(cpu, 2),
         "copy_floor_seconds": round(floor, 2),
         "ratio_to_copy_floor": round(seconds / floor, 1),
         "files": files,
