@@ -17,6 +17,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -57,20 +58,64 @@ def _seed(env: dict[str, str]) -> str:
     return str(json.loads(seeded.stdout.strip().splitlines()[-1])["serial"])
 
 
-def _import(path: Path, env: dict[str, str]) -> tuple[float, int, str]:
-    """Run the real command; (seconds, peak RSS in bytes of that child, its summary line)."""
+def _import(path: Path, env: dict[str, str]) -> tuple[float, int, str, float, float]:
+    """Run the real command; (seconds, peak RSS in bytes of that child, its summary line, its CPU
+    seconds: user + system, the CPU seconds of its PostgreSQL backend). The CPU figures tell the
+    work done from the waiting on a loaded machine."""
     command = [str(Path(sys.executable).with_name("pbxportal")), "import-cdrs", str(path), "--format", "csv"]
     with tempfile.TemporaryFile("w+") as out_file, tempfile.TemporaryFile("w+") as err_file:
         started = time.perf_counter()
         process = subprocess.Popen(command, env=env, stdout=out_file, stderr=err_file, text=True)
+        watch = _BackendCpu(env["DATABASE_URL"])
+        watch.start()
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
+        watch.stop()
         out_file.seek(0)
         err_file.seek(0)
         out, err = out_file.read(), err_file.read()
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise RuntimeError(f"import-cdrs failed: {err[-2000:]}")
-    return seconds, usage.ru_maxrss * 1024, out.strip().splitlines()[-1] if out.strip() else ""
+    summary = out.strip().splitlines()[-1] if out.strip() else ""
+    return seconds, usage.ru_maxrss * 1024, summary, usage.ru_utime + usage.ru_stime, watch.seconds()
+
+
+class _BackendCpu(threading.Thread):
+    """CPU seconds of the PostgreSQL backends serving the import (the scratch database has no
+    other client), read from ``/proc/PID/stat`` every 0.1 s: the server's share of the work,
+    whatever the machine's load. WAL writer and checkpointer are not counted. 0 where
+    ``/proc`` of the server is not readable (another host or user)."""
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__(daemon=True)
+        self.database_url = database_url
+        self.done = threading.Event()
+        self.last: dict[int, float] = {}
+
+    def run(self) -> None:
+        import psycopg
+
+        tick = os.sysconf("SC_CLK_TCK")
+        with psycopg.connect(self.database_url, autocommit=True) as connection:
+            while not self.done.is_set():
+                rows = connection.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid()"
+                ).fetchall()
+                for (pid,) in rows:
+                    try:
+                        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    except OSError:
+                        continue
+                    self.last[pid] = (int(fields[11]) + int(fields[12])) / tick
+                self.done.wait(0.1)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join(timeout=5)
+
+    def seconds(self) -> float:
+        return sum(self.last.values())
 
 
 def _copy_floor(database_url: str, path: Path) -> float:
@@ -121,9 +166,12 @@ def bench_import(
     generate_portal_csv(big, serial=serial, count=cdrs, start=first, seed=1, prefix="big-")
     floor = _copy_floor(database_url, big)
     say(f"COPY floor (unindexed table): {floor:.2f} s")
-    seconds, rss, summary = _import(big, env)
+    seconds, rss, summary, cpu, backend_cpu = _import(big, env)
     say(summary)
-    say(f"import-cdrs {cdrs}: {seconds:.2f} s, {cdrs / seconds:,.0f} rec/s, peak RSS {rss / 2**20:.0f} MiB")
+    say(
+        f"import-cdrs {cdrs}: {seconds:.2f} s, {cdrs / seconds:,.0f} rec/s, peak RSS {rss / 2**20:.0f} MiB,"
+        f" CPU {cpu:.2f} s, PostgreSQL backend CPU {backend_cpu:.2f} s"
+    )
     other = first + timedelta(days=32)
     other = datetime(other.year, other.month, 1, tzinfo=UTC)
     times = []
@@ -139,7 +187,7 @@ def bench_import(
             prefix=f"f{k}-",
             days=per_file / 86400,
         )
-        elapsed, _, _ = _import(path, env)
+        elapsed, _, _, _, _ = _import(path, env)
         times.append(elapsed)
         say(f"file {k + 1}/{files} of {file_cdrs}: {elapsed:.2f} s")
     return {
@@ -147,6 +195,8 @@ def bench_import(
         "seconds": round(seconds, 2),
         "records_per_second": round(cdrs / seconds),
         "peak_rss_mib": round(rss / 2**20),
+        "cpu_seconds": round(cpu, 2),
+        "backend_cpu_seconds": round(backend_cpu, 2),
         "copy_floor_seconds": round(floor, 2),
         "ratio_to_copy_floor": round(seconds / floor, 1),
         "files": files,

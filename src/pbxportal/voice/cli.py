@@ -28,7 +28,11 @@ def _import(args: argparse.Namespace) -> int:
             return 2
     try:
         with open(args.file, "rb") as handle:
-            total = sum(1 for _ in handle)
+            total = last = 0
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                total += block.count(b"\n")
+                last = block[-1]
+            total += 1 if last not in (0, 10) else 0
         with tqdm(
             total=total,
             unit="line",
