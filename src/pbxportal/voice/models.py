@@ -26,7 +26,8 @@ class CallRecord(models.Model):
     start, so per PBX). An unknown destination is an error record (``error`` set), never a zero.
     """
 
-    pbx = models.ForeignKey("pbx.Pbx", on_delete=models.PROTECT, related_name="+")
+    # No database constraint: the one write path keeps the reference (voice/0005, docs/benchmarks.md).
+    pbx = models.ForeignKey("pbx.Pbx", on_delete=models.PROTECT, related_name="+", db_constraint=False)
     month = models.DateField(help_text="first day of the call's month in the vendor's time zone")
     identity = models.CharField(max_length=80)
     start = models.DateTimeField()
