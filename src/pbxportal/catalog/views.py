@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from pbxportal.catalog import price_edits, selectors
 from pbxportal.catalog.api import export_response
@@ -77,7 +78,7 @@ def staff_price_edit(request: HttpRequest, price_id: int) -> HttpResponse:
                 raise
             error = exc
         else:
-            messages.success(request, f"Price of {price.plan.code} saved.")
+            messages.success(request, _("Price of %(code)s saved.") % {"code": price.plan.code})
             return redirect("catalog:staff_price_edit", price_id=price.pk)
     return render(
         request,

@@ -2,7 +2,7 @@
 
 Adding a page to a menu is one line in ``PARTNER_MENU`` or ``STAFF_MENU``::
 
-    Entry("Credit notes", "invoicing:credit_notes", roles=BILLING),
+    Entry(N_("Credit notes"), "invoicing:credit_notes", roles=BILLING),
 
 ``roles`` lists the partner roles (for ``PARTNER_MENU``) or staff roles (for ``STAFF_MENU``) that
 see the entry; ``None`` means every role of that side. The roles here only decide what a user is
@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_noop as N_
 
 # Partner roles (accounts.PartnerRole); "admin" passes every partner check.
 ADMIN = frozenset({"admin"})
@@ -53,86 +55,86 @@ class Group:
 
 PARTNER_MENU: tuple[Group, ...] = (
     Group(
-        "Customers & PBXs",
+        N_("Customers & PBXs"),
         (
-            Entry("Customers", "accounts:dashboard"),
-            Entry("PBXs", "pbx:list", also=("/subscriptions/",)),
-            Entry("Numbers", "voice:numbers", also=("/number-orders/", "/number-documents/")),
-            Entry("Price book", "catalog:price_book"),
+            Entry(N_("Customers"), "accounts:dashboard"),
+            Entry(N_("PBXs"), "pbx:list", also=("/subscriptions/",)),
+            Entry(N_("Numbers"), "voice:numbers", also=("/number-orders/", "/number-documents/")),
+            Entry(N_("Price book"), "catalog:price_book"),
         ),
     ),
     Group(
-        "Orders",
+        N_("Orders"),
         (
-            Entry("Hardware orders", "hardware:orders", roles=ORDERING),
-            Entry("HWaaS agreements", "hardware:agreements", roles=ORDERING),
-            Entry("Expansion orders", "expansions:orders"),
+            Entry(N_("Hardware orders"), "hardware:orders", roles=ORDERING),
+            Entry(N_("HWaaS agreements"), "hardware:agreements", roles=ORDERING),
+            Entry(N_("Expansion orders"), "expansions:orders"),
         ),
     ),
     Group(
-        "Billing",
+        N_("Billing"),
         (
-            Entry("Invoices", "invoicing:list"),
-            Entry("Account balance", "payments:balance", roles=BILLING),
-            Entry("Billing contacts", "accounts:billing_contacts", roles=SELLING_OR_BILLING),
+            Entry(N_("Invoices"), "invoicing:list"),
+            Entry(N_("Account balance"), "payments:balance", roles=BILLING),
+            Entry(N_("Billing contacts"), "accounts:billing_contacts", roles=SELLING_OR_BILLING),
         ),
     ),
     Group(
-        "Account",
+        N_("Account"),
         (
-            Entry("Users", "accounts:users", roles=ADMIN),
-            Entry("API tokens", "accounts:api_tokens", roles=ADMIN),
-            Entry("Audit trail", "accounts:audit", roles=ADMIN),
-            Entry("Security (two-factor)", "mfa_index", also=("/accounts/",)),
+            Entry(N_("Users"), "accounts:users", roles=ADMIN),
+            Entry(N_("API tokens"), "accounts:api_tokens", roles=ADMIN),
+            Entry(N_("Audit trail"), "accounts:audit", roles=ADMIN),
+            Entry(N_("Security (two-factor)"), "mfa_index", also=("/accounts/",)),
         ),
     ),
 )
 
 STAFF_MENU: tuple[Group, ...] = (
     Group(
-        "Partners",
+        N_("Partners"),
         (
-            Entry("Partners", "accounts:staff_partners"),
-            Entry("PBXs", "pbx:list"),
-            Entry("Price books", "catalog:staff_price_books"),
+            Entry(N_("Partners"), "accounts:staff_partners"),
+            Entry(N_("PBXs"), "pbx:list"),
+            Entry(N_("Price books"), "catalog:staff_price_books"),
         ),
     ),
     Group(
-        "Review",
+        N_("Review"),
         (
-            Entry("Corrections", "pbx:staff_corrections"),
-            Entry("HWaaS agreements", "hardware:staff_agreements"),
-            Entry("Number documents", "voice:staff_number_orders"),
-            Entry("Bundle switches", "voice:staff_bundle_switches"),
+            Entry(N_("Corrections"), "pbx:staff_corrections"),
+            Entry(N_("HWaaS agreements"), "hardware:staff_agreements"),
+            Entry(N_("Number documents"), "voice:staff_number_orders"),
+            Entry(N_("Bundle switches"), "voice:staff_bundle_switches"),
         ),
     ),
     Group(
-        "Hardware",
+        N_("Hardware"),
         (
-            Entry("Hardware orders", "hardware:staff_orders"),
-            Entry("Stock", "hardware:staff_stock"),
+            Entry(N_("Hardware orders"), "hardware:staff_orders"),
+            Entry(N_("Stock"), "hardware:staff_stock"),
         ),
     ),
     Group(
-        "Billing",
+        N_("Billing"),
         (
-            Entry("Invoices", "invoicing:list"),
-            Entry("Bill runs", "invoicing:billruns"),
-            Entry("Offline payments", "payments:staff_offline"),
-            Entry("Overdue", "overdue:staff_list"),
+            Entry(N_("Invoices"), "invoicing:list"),
+            Entry(N_("Bill runs"), "invoicing:billruns"),
+            Entry(N_("Offline payments"), "payments:staff_offline"),
+            Entry(N_("Overdue"), "overdue:staff_list"),
         ),
     ),
     Group(
-        "Account",
+        N_("Account"),
         (
-            Entry("Audit trail", "accounts:audit"),
-            Entry("Service tokens", "accounts:api_tokens"),
-            Entry("Security (two-factor)", "mfa_index", also=("/accounts/",)),
+            Entry(N_("Audit trail"), "accounts:audit"),
+            Entry(N_("Service tokens"), "accounts:api_tokens"),
+            Entry(N_("Security (two-factor)"), "mfa_index", also=("/accounts/",)),
         ),
     ),
 )
 
-HOME = {"partner": ("Dashboard", "dashboard:partner"), "staff": ("Dashboard", "dashboard:staff")}
+HOME = {"partner": (N_("Dashboard"), "dashboard:partner"), "staff": (N_("Dashboard"), "dashboard:staff")}
 
 
 def _role_of(user: Any) -> tuple[str, str]:
@@ -172,10 +174,16 @@ def menu_for(user: Any, path: str) -> list[dict[str, Any]]:
             if url is None or not allowed(entry, side, role):
                 continue
             active = path.startswith(url) or any(path.startswith(p) for p in entry.also)
-            entries.append({"label": entry.label, "url": url, "active": active})
+            # ``label`` in the page's language; ``key`` the English label (data-menu-group, tests).
+            entries.append({"label": gettext(entry.label), "key": entry.label, "url": url, "active": active})
         if entries:
             result.append(
-                {"label": group.label, "entries": entries, "active": any(e["active"] for e in entries)}
+                {
+                    "label": gettext(group.label),
+                    "key": group.label,
+                    "entries": entries,
+                    "active": any(e["active"] for e in entries),
+                }
             )
     # Only the longest match stays active (``/pbxs/`` and ``/pbxs/1/expansions/`` both match).
     _keep_longest_active(result)
@@ -199,7 +207,7 @@ def home_for(user: Any) -> dict[str, str] | None:
         return None
     label, url_name = HOME[side]
     url = _url(url_name)
-    return {"label": label, "url": url} if url else None
+    return {"label": gettext(label), "url": url} if url else None
 
 
 def may(user: Any) -> dict[str, bool]:

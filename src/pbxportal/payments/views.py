@@ -8,6 +8,7 @@ import secrets
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pbxportal.common.errors import ApplicationError, NotFound
@@ -59,7 +60,7 @@ def paypal_return(request: HttpRequest) -> HttpResponse:
     """The buyer is back from approving on PayPal: capture the order (R-INV-4). The payment is
     recorded by PayPal's PAYMENT.CAPTURE.COMPLETED webhook, verified like any other."""
     services.paypal_capture(actor=actor_of(request), order_id=request.GET.get("token", ""))
-    messages.success(request, "PayPal payment captured; the invoice shows it as soon as PayPal confirms.")
+    messages.success(request, _("PayPal payment captured; the invoice shows it as soon as PayPal confirms."))
     return redirect("payments:balance")
 
 
@@ -84,7 +85,11 @@ def staff_offline(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             form.add_error(None, f"{exc.message} ({exc.rule})" if exc.rule else exc.message)
         else:
-            messages.success(request, f"Recorded {payment.amount} {payment.currency} on {invoice.number}.")
+            messages.success(
+                request,
+                _("Recorded %(amount)s %(currency)s on %(number)s.")
+                % {"amount": payment.amount, "currency": payment.currency, "number": invoice.number},
+            )
             return redirect("payments:staff_offline")
     return render(
         request,

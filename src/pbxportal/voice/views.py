@@ -9,6 +9,7 @@ from typing import cast
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pbxportal.catalog.models import NumberRequirement
@@ -26,7 +27,8 @@ AREAS = ("CTA1", "CTA2", "CTA3", "CTA4", "CTA5", "CTA6")
 
 
 def _refused(request: HttpRequest, exc: ApplicationError) -> None:
-    messages.error(request, plain_message(exc) + (f" (rule {exc.rule})" if exc.rule else ""))
+    rule = " " + _("(rule %(rule)s)") % {"rule": exc.rule} if exc.rule else ""
+    messages.error(request, plain_message(exc) + rule)
 
 
 @portal_view
@@ -92,7 +94,7 @@ def number_document_upload(request: HttpRequest, number_order_id: int) -> HttpRe
             name=request.POST.get("name", ""),
             upload=request.FILES.get("file"),
         )
-        messages.success(request, "Document uploaded.")
+        messages.success(request, _("Document uploaded."))
     except ApplicationError as exc:
         if exc.status == 404:
             raise
@@ -105,7 +107,7 @@ def number_document_upload(request: HttpRequest, number_order_id: int) -> HttpRe
 def number_order_submit(request: HttpRequest, number_order_id: int) -> HttpResponse:
     try:
         services.number_order_submit(actor=actor_of(request), order_id=number_order_id)
-        messages.success(request, "Order submitted for review.")
+        messages.success(request, _("Order submitted for review."))
     except ApplicationError as exc:
         if exc.status == 404:
             raise
@@ -123,7 +125,7 @@ def number_order_draft(request: HttpRequest, number_order_id: int) -> HttpRespon
             address=request.POST.get("address", ""),
             number=request.POST.get("number", ""),
         )
-        messages.success(request, "Draft saved.")
+        messages.success(request, _("Draft saved."))
     except ApplicationError as exc:
         if exc.status == 404:
             raise
@@ -141,7 +143,7 @@ def number_order_draft_delete(request: HttpRequest, number_order_id: int) -> Htt
             raise
         _refused(request, exc)
         return redirect("voice:number_order", number_order_id=number_order_id)
-    messages.success(request, "Draft deleted.")
+    messages.success(request, _("Draft deleted."))
     return redirect("voice:numbers")
 
 
@@ -231,7 +233,7 @@ def bundle_switch(request: HttpRequest, pbx_id: int) -> HttpResponse:
             note=request.POST.get("note", ""),
             today=vendor_today(),
         )
-        messages.success(request, "Bundle switch requested: customer care applies it from the next month.")
+        messages.success(request, _("Bundle switch requested: customer care applies it from the next month."))
     except ApplicationError as exc:
         if exc.status == 404:
             raise
@@ -277,7 +279,9 @@ def staff_number_order_decide(request: HttpRequest, number_order_id: int) -> Htt
             )
         else:
             services.number_order_review(actor=actor, order_id=number_order_id)
-        messages.success(request, f"Order {number_order_id}: done.")
+        messages.success(
+            request, _("Order %(number_order_id)s: done.") % {"number_order_id": number_order_id}
+        )
     except ApplicationError as exc:
         if exc.status in (403, 404):
             raise
@@ -371,7 +375,7 @@ def cdr_upload(request: HttpRequest, pbx_id: int) -> HttpResponse:
         except ApplicationError as exc:
             _refused(request, exc)
         except (OSError, ValueError) as exc:
-            messages.error(request, f"The file could not be imported: {exc}")
+            messages.error(request, _("The file could not be imported: %(exc)s") % {"exc": exc})
     jobs = scoped(ImportJob.objects.filter(pbx=pbx), actor).order_by("-id")[:20]
     return render(request, "voice/cdr_upload.html", {"pbx": pbx, "jobs": jobs})
 

@@ -13,6 +13,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from pbxportal.catalog.models import Plan
 from pbxportal.common.actor import Actor
@@ -261,7 +262,7 @@ def renewal_reminders(*, day: date) -> int:
         contact = pbx.partner.billing_contacts.filter(is_default=True).first()
         if contact:
             send_mail(
-                f"PBX {pbx.name} renews on {expiry.isoformat()}",
+                gettext("PBX %(pbx)s renews on %(date)s") % {"pbx": pbx.name, "date": expiry.isoformat()},
                 f"The licences of PBX {pbx.name} (serial {pbx.serial}) expire on {expiry.isoformat()} and renew "
                 f"automatically; they are invoiced on the last day of the term. Changes are best made at least "
                 f"2 days before expiry (R-PBX-6).",
@@ -300,7 +301,7 @@ def _notify_area_manager(pbx: Pbx, today: date) -> None:
         return
     transaction.on_commit(
         lambda: send_mail(
-            f"PBX {pbx.name} restored by {pbx.partner.name}",
+            gettext("PBX %(pbx)s restored by %(partner)s") % {"pbx": pbx.name, "partner": pbx.partner.name},
             f"{pbx.partner.name} added back a user licence to PBX {pbx.name} (serial {pbx.serial}) on "
             f"{today.isoformat()}, which stops its deletion countdown (R-PBX-9).",
             None,
