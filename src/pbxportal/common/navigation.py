@@ -2,7 +2,10 @@
 
 Adding a page to a menu is one line in ``PARTNER_MENU`` or ``STAFF_MENU``::
 
-    Entry(N_("Credit notes"), "invoicing:credit_notes", roles=BILLING),
+    Entry(gettext_noop("Credit notes"), "invoicing:credit_notes", roles=BILLING),
+
+Labels are marked with ``gettext_noop`` and translated when the menu is built (the page's language,
+locale/it/LC_MESSAGES/django.po); ``key`` keeps the English label for ``data-menu-group``.
 
 ``roles`` lists the partner roles (for ``PARTNER_MENU``) or staff roles (for ``STAFF_MENU``) that
 see the entry; ``None`` means every role of that side. The roles here only decide what a user is
@@ -17,8 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext, gettext_noop
 
 # Partner roles (accounts.PartnerRole); "admin" passes every partner check.
 ADMIN = frozenset({"admin"})
@@ -55,86 +57,89 @@ class Group:
 
 PARTNER_MENU: tuple[Group, ...] = (
     Group(
-        N_("Customers & PBXs"),
+        gettext_noop("Customers & PBXs"),
         (
-            Entry(N_("Customers"), "accounts:dashboard"),
-            Entry(N_("PBXs"), "pbx:list", also=("/subscriptions/",)),
-            Entry(N_("Numbers"), "voice:numbers", also=("/number-orders/", "/number-documents/")),
-            Entry(N_("Price book"), "catalog:price_book"),
+            Entry(gettext_noop("Customers"), "accounts:dashboard"),
+            Entry(gettext_noop("PBXs"), "pbx:list", also=("/subscriptions/",)),
+            Entry(gettext_noop("Numbers"), "voice:numbers", also=("/number-orders/", "/number-documents/")),
+            Entry(gettext_noop("Price book"), "catalog:price_book"),
         ),
     ),
     Group(
-        N_("Orders"),
+        gettext_noop("Orders"),
         (
-            Entry(N_("Hardware orders"), "hardware:orders", roles=ORDERING),
-            Entry(N_("HWaaS agreements"), "hardware:agreements", roles=ORDERING),
-            Entry(N_("Expansion orders"), "expansions:orders"),
+            Entry(gettext_noop("Hardware orders"), "hardware:orders", roles=ORDERING),
+            Entry(gettext_noop("HWaaS agreements"), "hardware:agreements", roles=ORDERING),
+            Entry(gettext_noop("Expansion orders"), "expansions:orders"),
         ),
     ),
     Group(
-        N_("Billing"),
+        gettext_noop("Billing"),
         (
-            Entry(N_("Invoices"), "invoicing:list"),
-            Entry(N_("Account balance"), "payments:balance", roles=BILLING),
-            Entry(N_("Billing contacts"), "accounts:billing_contacts", roles=SELLING_OR_BILLING),
+            Entry(gettext_noop("Invoices"), "invoicing:list"),
+            Entry(gettext_noop("Account balance"), "payments:balance", roles=BILLING),
+            Entry(gettext_noop("Billing contacts"), "accounts:billing_contacts", roles=SELLING_OR_BILLING),
         ),
     ),
     Group(
-        N_("Account"),
+        gettext_noop("Account"),
         (
-            Entry(N_("Users"), "accounts:users", roles=ADMIN),
-            Entry(N_("API tokens"), "accounts:api_tokens", roles=ADMIN),
-            Entry(N_("Audit trail"), "accounts:audit", roles=ADMIN),
-            Entry(N_("Security (two-factor)"), "mfa_index", also=("/accounts/",)),
+            Entry(gettext_noop("Users"), "accounts:users", roles=ADMIN),
+            Entry(gettext_noop("API tokens"), "accounts:api_tokens", roles=ADMIN),
+            Entry(gettext_noop("Audit trail"), "accounts:audit", roles=ADMIN),
+            Entry(gettext_noop("Security (two-factor)"), "mfa_index", also=("/accounts/",)),
         ),
     ),
 )
 
 STAFF_MENU: tuple[Group, ...] = (
     Group(
-        N_("Partners"),
+        gettext_noop("Partners"),
         (
-            Entry(N_("Partners"), "accounts:staff_partners"),
-            Entry(N_("PBXs"), "pbx:list"),
-            Entry(N_("Price books"), "catalog:staff_price_books"),
+            Entry(gettext_noop("Partners"), "accounts:staff_partners"),
+            Entry(gettext_noop("PBXs"), "pbx:list"),
+            Entry(gettext_noop("Price books"), "catalog:staff_price_books"),
         ),
     ),
     Group(
-        N_("Review"),
+        gettext_noop("Review"),
         (
-            Entry(N_("Corrections"), "pbx:staff_corrections"),
-            Entry(N_("HWaaS agreements"), "hardware:staff_agreements"),
-            Entry(N_("Number documents"), "voice:staff_number_orders"),
-            Entry(N_("Bundle switches"), "voice:staff_bundle_switches"),
+            Entry(gettext_noop("Corrections"), "pbx:staff_corrections"),
+            Entry(gettext_noop("HWaaS agreements"), "hardware:staff_agreements"),
+            Entry(gettext_noop("Number documents"), "voice:staff_number_orders"),
+            Entry(gettext_noop("Bundle switches"), "voice:staff_bundle_switches"),
         ),
     ),
     Group(
-        N_("Hardware"),
+        gettext_noop("Hardware"),
         (
-            Entry(N_("Hardware orders"), "hardware:staff_orders"),
-            Entry(N_("Stock"), "hardware:staff_stock"),
+            Entry(gettext_noop("Hardware orders"), "hardware:staff_orders"),
+            Entry(gettext_noop("Stock"), "hardware:staff_stock"),
         ),
     ),
     Group(
-        N_("Billing"),
+        gettext_noop("Billing"),
         (
-            Entry(N_("Invoices"), "invoicing:list"),
-            Entry(N_("Bill runs"), "invoicing:billruns"),
-            Entry(N_("Offline payments"), "payments:staff_offline"),
-            Entry(N_("Overdue"), "overdue:staff_list"),
+            Entry(gettext_noop("Invoices"), "invoicing:list"),
+            Entry(gettext_noop("Bill runs"), "invoicing:billruns"),
+            Entry(gettext_noop("Offline payments"), "payments:staff_offline"),
+            Entry(gettext_noop("Overdue"), "overdue:staff_list"),
         ),
     ),
     Group(
-        N_("Account"),
+        gettext_noop("Account"),
         (
-            Entry(N_("Audit trail"), "accounts:audit"),
-            Entry(N_("Service tokens"), "accounts:api_tokens"),
-            Entry(N_("Security (two-factor)"), "mfa_index", also=("/accounts/",)),
+            Entry(gettext_noop("Audit trail"), "accounts:audit"),
+            Entry(gettext_noop("Service tokens"), "accounts:api_tokens"),
+            Entry(gettext_noop("Security (two-factor)"), "mfa_index", also=("/accounts/",)),
         ),
     ),
 )
 
-HOME = {"partner": (N_("Dashboard"), "dashboard:partner"), "staff": (N_("Dashboard"), "dashboard:staff")}
+HOME = {
+    "partner": (gettext_noop("Dashboard"), "dashboard:partner"),
+    "staff": (gettext_noop("Dashboard"), "dashboard:staff"),
+}
 
 
 def _role_of(user: Any) -> tuple[str, str]:

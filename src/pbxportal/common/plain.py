@@ -5,22 +5,21 @@ from __future__ import annotations
 
 import re
 
-from django.utils.translation import gettext
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext, gettext_noop
 
 from pbxportal.common.errors import ApplicationError
 
 # Field keys whose words are not just the key with spaces (the rest: "new_name" -> "New name").
 FIELD_WORDS = {
-    "pi_number": N_("PI number"),
-    "vat_number": N_("VAT number"),
-    "did": N_("DID"),
-    "ssh": N_("SSH"),
-    "model_code": N_("Model"),
-    "customer_id": N_("Customer"),
-    "pbx_id": N_("PBX"),
-    "product_code": N_("Product"),
-    "change_date": N_("Date of the change"),
+    "pi_number": gettext_noop("PI number"),
+    "vat_number": gettext_noop("VAT number"),
+    "did": gettext_noop("DID"),
+    "ssh": gettext_noop("SSH"),
+    "model_code": gettext_noop("Model"),
+    "customer_id": gettext_noop("Customer"),
+    "pbx_id": gettext_noop("PBX"),
+    "product_code": gettext_noop("Product"),
+    "change_date": gettext_noop("Date of the change"),
 }
 
 

@@ -213,7 +213,7 @@ def staff_agreement_decide(request: HttpRequest, agreement_id: int) -> HttpRespo
         messages.success(
             request,
             _("Agreement of %(name)s %(status)s.")
-            % {"name": agreement.customer.name, "status": agreement.status},
+            % {"name": agreement.customer.name, "status": agreement.get_status_display()},
         )
     return redirect("hardware:staff_agreements")
 
@@ -258,7 +258,9 @@ def staff_order_transition(request: HttpRequest, order_id: int) -> HttpResponse:
         _refused(request, exc)
     else:
         messages.success(
-            request, _("Order %(number)s %(status)s.") % {"number": order.number, "status": order.status}
+            request,
+            _("Order %(number)s %(status)s.")
+            % {"number": order.number, "status": order.get_status_display()},
         )
     return redirect("hardware:staff_order_detail", order_id=order_id)
 
