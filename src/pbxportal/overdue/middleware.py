@@ -31,6 +31,7 @@ READ_ONLY_ALLOWED = (
     "/password/",
     "/payments/",
     "/api/v1/payments/",
+    "/i18n/",  # the language switch changes no data
 )
 BALANCE_URL = "payments:balance"
 SESSION_KEY = "overdue_checked_for"
