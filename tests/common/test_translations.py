@@ -51,9 +51,15 @@ def test_the_template_lint_sees_text_attributes_and_variables_outside_tags() -> 
         '{% load i18n %}<h1>Invoices</h1><p title="Help text">{% translate "Done" %}</p>'
         "<td>{{ amount }}</td><p>Due {{ invoice.due_on }}</p>{% blocktranslate %}Kept {{ x }}"
         "{% endblocktranslate %}<script>var a = 'text';</script><!-- a comment -->"
-        '<span aria-label="{% translate "Menu" %}">·</span>'
+        '<span aria-label="{% translate "Menu" %}">·</span>{{ d|default:"never" }}{{ e|default:_("never") }}'
+        '<input name="x" value="{{ on|yesno:\',on\' }}">'
     )
-    assert [u.text for u in untranslated(source)] == ["Invoices", "Help text", "Due {{ invoice.due_on }}"]
+    assert [u.text for u in untranslated(source)] == [
+        "Invoices",
+        "Help text",
+        "Due {{ invoice.due_on }}",
+        '|default:"never"',
+    ]
 
 
 def test_marking_a_template_translates_it_and_renders_the_same_english() -> None:

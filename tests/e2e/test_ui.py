@@ -4,6 +4,7 @@ no WCAG 2.1 A/AA violation (axe-core), the dashboard as the landing page."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -280,3 +281,41 @@ def test_every_page_has_a_favicon(page: Page, login: Login, demo_data: dict[str,
     response = page.request.get(href)
     assert response.status == 200
     assert response.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_the_staff_dashboard_shows_bill_runs_overdue_partners_and_queues_each_one_click_away(
+    page: Page, login: Login, demo_data: dict[str, str]
+) -> None:
+    # given the demo data: one bill run that renewed spree-dental, alpha overdue since yesterday,
+    # and one item in each review queue (demo/activity.py)
+    overdue = Invoice.objects.get(pbx__name="rossi-magazzino")
+    awaited = ExpansionOrder.objects.get(pbx__name="lakeside-resort").invoice
+    assert awaited is not None
+    # when the vendor admin logs in, it lands on the staff dashboard
+    login(page, "admin", demo_data["admin"])
+    expect(page.locator("h1")).to_have_text("Staff dashboard")
+    # then the bill run is listed with its PBXs done and its invoice
+    run = page.locator("#bill-runs tbody tr")
+    expect(run).to_have_count(1)
+    expect(run).to_contain_text("1 of 1")
+    expect(run.locator("td").nth(4)).to_have_text("1")
+    # and the overdue partner with its days and amount
+    row = page.locator("#overdue-partners tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Alpha Telecom (demo)")
+    expect(row.locator("td").nth(1)).to_have_text("1")
+    expect(row.locator("td").nth(3)).to_have_text(f"{overdue.amount_due:,.2f} EUR")
+    # and each review queue counts one item, and one click opens the page that lists it
+    queues = {
+        "HWaaS agreements to review": ("hardware:staff_agreements", "Dubai Trading LLC"),
+        "Number documents to review": ("voice:staff_number_orders", "bianchi-cloud"),
+        "Corrections to decide": ("pbx:staff_corrections", "bianchi-cloud"),
+        "Offline payments awaited": ("payments:staff_offline", str(awaited.number)),
+    }
+    for key, (url_name, listed) in queues.items():
+        queue = page.locator(f"[data-queue='{key}']")
+        expect(queue.locator(".badge")).to_have_text("1")
+        queue.get_by_role("link").click()
+        expect(page).to_have_url(re.compile(re.escape(reverse(url_name)) + "$"))
+        expect(page.locator("main")).to_contain_text(listed)
+        page.go_back()

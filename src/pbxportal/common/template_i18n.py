@@ -30,6 +30,8 @@ TRANSLATED_BLOCKS = {"blocktranslate": "endblocktranslate", "blocktrans": "endbl
 # Text a page may show as it is: the product's name, currency codes.
 ALLOWED = {"pbxportal"}
 _RESERVED = {"count", "context", "trimmed", "asvar", "with", "as", "noop"}
+# Words given to a filter (``|default:"never"``): translated when written ``|default:_("never")``.
+WORD_ARGUMENT_RE = re.compile(r"""\|(default|default_if_none|yesno):(["'])([^"']*)\2""")
 
 
 @dataclass(frozen=True)
@@ -209,9 +211,18 @@ def _walk(source: str) -> tuple[list[str | _Run], list[_Run]]:
 
 
 def untranslated(source: str) -> list[Untranslated]:
-    """The text of this template a user reads that is outside a translation tag."""
+    """The text of this template a user reads that is outside a translation tag, and the words
+    given to ``default``, ``default_if_none`` or ``yesno`` without ``_( )``."""
     _, runs = _walk(source)
-    return [Untranslated(run.line, " ".join(run.text().split())) for run in runs]
+    found = [Untranslated(run.line, " ".join(run.text().split())) for run in runs]
+    for match in WORD_ARGUMENT_RE.finditer(source):
+        in_value = re.search(
+            r"""\bvalue=["']\{\{[^}]*$""", source[max(0, match.start() - 200) : match.start()]
+        )
+        if LETTER_RE.search(match.group(3)) and not in_value:  # a form's value is not for reading
+            line = source.count("\n", 0, match.start()) + 1
+            found.append(Untranslated(line, match.group(0)))
+    return sorted(found, key=lambda u: u.line)
 
 
 def mark(source: str) -> str:

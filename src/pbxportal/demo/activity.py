@@ -14,6 +14,8 @@ Alpha Telecom (Italy, per-user PBXs, EUR):
   ordered and submitted for review with its documents, and a correction filed today;
 - an HWaaS agreement of another customer waiting for the area manager's review.
 
+Beta Networks (Germany): ``spree-dental``, a monthly PBX renewed by a bill run.
+
 Gamma Soft (US, P-Series software PBX, USD): ``lakeside-resort`` with its plan paid and 20 more
 extensions ordered by bank transfer, awaiting payment (the staff's offline-payments queue).
 
@@ -37,6 +39,7 @@ from pbxportal.invoicing.models import Invoice
 from pbxportal.overdue.services import overdue_run
 from pbxportal.payments.services import payment_record_offline
 from pbxportal.pbx import services as pbx_services
+from pbxportal.pbx.billrun import billrun_day
 from pbxportal.pbx.models import Pbx
 from pbxportal.voice import pipeline
 from pbxportal.voice.services import numbers
@@ -60,13 +63,14 @@ def _pbx(
     licences: dict[str, int],
     day: date,
     region: str = "",
+    term: str = "yearly",
 ) -> Pbx:
     pbx_services.pbx_create(
         actor=actor,
         customer_id=customer.pk,
         model_code=model,
         name=name,
-        term="yearly",
+        term=term,
         licences=licences,
         region=region,
         today=day,
@@ -181,6 +185,24 @@ def load_activity() -> None:
     pbx_services.correction_file(
         actor=alpha, pbx_id=cloud.pk, change_date=today, quantities={"UC-BUSINESS": 10}, today=today
     )
+
+    # beta: a monthly PBX renewed by the bill run of the last day of its first month (R-PBX-5)
+    beta = Actor(user=User.objects.get(username="beta-admin"))
+    dental = Customer.objects.get(partner__code="beta")
+    spree = _pbx(
+        beta,
+        dental,
+        name="spree-dental",
+        model="WPBX-VMHW",
+        day=today - timedelta(days=40),
+        licences={"UC-BUSINESS": 5},
+        term="monthly",
+    )
+    pbx_services.pbx_activate_with_key(pbx_key=spree.pbx_key, now=now - timedelta(days=40))
+    _pay(staff, spree, received_on=today - timedelta(days=35))
+    spree.refresh_from_db()
+    billrun_day(day=spree.invoiced_through - timedelta(days=1))
+    pbx_services.term_boundary(day=spree.invoiced_through)  # the clock's job of the next day
 
     # gamma: a P-Series software PBX, its plan paid, 20 extensions awaiting a bank transfer
     gamma = Actor(user=User.objects.get(username="gamma-admin"))

@@ -65,3 +65,16 @@ def open_invoices(*, actor: Actor, partner_id: int) -> QuerySet[Invoice]:
 def payment_list(*, actor: Actor, partner_id: int | None = None) -> QuerySet[Payment]:
     qs = scoped(Payment.objects.select_related("invoice", "partner"), actor)
     return qs.filter(partner_id=partner_id) if partner_id else qs
+
+
+def invoices_awaiting_payment(*, actor: Actor, limit: int = 50) -> list[Invoice]:
+    """The open invoices of every partner the staff member sees, oldest due first: a bank transfer
+    is recorded against one of them (the staff dashboard's "offline payments awaited" queue)."""
+    actor.require_staff()
+    return list(
+        scoped(Invoice, actor)
+        .filter(kind=InvoiceKind.INVOICE, status__in=[InvoiceStatus.DUE, InvoiceStatus.OVERDUE])
+        .exclude(number=None)
+        .select_related("partner")
+        .order_by("due_on", "id")[:limit]
+    )

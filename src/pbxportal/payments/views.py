@@ -94,5 +94,9 @@ def staff_offline(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "payments/staff_offline.html",
-        {"form": form, "page": paginate(request, selectors.payment_list(actor=actor))},
+        {
+            "form": form,
+            "page": paginate(request, selectors.payment_list(actor=actor)),
+            "awaiting": selectors.invoices_awaiting_payment(actor=actor),
+        },
     )
