@@ -201,6 +201,7 @@ def load_activity() -> None:
     pbx_services.pbx_activate_with_key(pbx_key=spree.pbx_key, now=now - timedelta(days=40))
     _pay(staff, spree, received_on=today - timedelta(days=35))
     spree.refresh_from_db()
+    assert spree.invoiced_through is not None
     billrun_day(day=spree.invoiced_through - timedelta(days=1))
     pbx_services.term_boundary(day=spree.invoiced_through)  # the clock's job of the next day
 
