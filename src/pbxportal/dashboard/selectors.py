@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from pbxportal.common.actor import Actor
@@ -147,7 +148,8 @@ def invoices_per_month(*, actor: Actor, today: date, months: int = 12) -> list[t
         month_start = row["month"]
         if month_start in totals:
             totals[month_start] = Decimal(row["total"] or 0)
-    return [(start.strftime("%b %Y"), total) for start, total in totals.items()]
+    # "Dec 2026" / "Dic 2026": the month in the page's language (django.utils.dateformat)
+    return [(date_format(start, "M Y"), total) for start, total in totals.items()]
 
 
 def partner_dashboard(*, actor: Actor, today: date) -> PartnerDashboard:

@@ -203,8 +203,12 @@ def usage(request: HttpRequest, pbx_id: int) -> HttpResponse:
                 "type": "line",
                 "labels": by_day["labels"],
                 "series": [
-                    {"label": "Allowance used (min)", "data": by_day["used"]},
-                    {"label": "Pool (min)", "data": [by_day["pool"]] * len(by_day["labels"]), "dashed": True},
+                    {"label": _("Allowance used (min)"), "data": by_day["used"]},
+                    {
+                        "label": _("Pool (min)"),
+                        "data": [by_day["pool"]] * len(by_day["labels"]),
+                        "dashed": True,
+                    },
                 ],
             },
             "allowance_days": list(zip(by_day["labels"], by_day["used"], strict=True)),
@@ -213,7 +217,10 @@ def usage(request: HttpRequest, pbx_id: int) -> HttpResponse:
                 "type": "bar",
                 "labels": by_area["labels"],
                 "series": [
-                    {"label": f"Cost ({pbx.partner.price_book.currency})", "data": by_area["amounts"]}
+                    {
+                        "label": _("Cost (%(currency)s)") % {"currency": pbx.partner.price_book.currency},
+                        "data": by_area["amounts"],
+                    }
                 ],
             },
             "area_costs": list(zip(by_area["labels"], by_area["amounts"], strict=True)),
