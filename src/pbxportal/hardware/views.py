@@ -213,7 +213,7 @@ def staff_agreement_decide(request: HttpRequest, agreement_id: int) -> HttpRespo
         messages.success(
             request,
             _("Agreement of %(name)s %(status)s.")
-            % {"name": agreement.customer.name, "status": agreement.get_status_display()},
+            % {"name": agreement.customer.name, "status": agreement.get_status_display().lower()},
         )
     return redirect("hardware:staff_agreements")
 
@@ -260,7 +260,7 @@ def staff_order_transition(request: HttpRequest, order_id: int) -> HttpResponse:
         messages.success(
             request,
             _("Order %(number)s %(status)s.")
-            % {"number": order.number, "status": order.get_status_display()},
+            % {"number": order.number, "status": order.get_status_display().lower()},
         )
     return redirect("hardware:staff_order_detail", order_id=order_id)
 
