@@ -11,11 +11,13 @@ The pictures go to a temporary directory, so CI changes no file of the checkout;
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
+from pbxportal.common.timeutil import vendor_today
 from pbxportal.invoicing.models import Invoice
 from pbxportal.pbx.models import Pbx
 from tests.e2e.conftest import Login, log_out
@@ -42,11 +44,12 @@ def _target(tmp_path: Path) -> Path:
 
 def _address(where: str) -> str:
     milano = Pbx.objects.get(name="rossi-milano")
+    last_month = vendor_today().replace(day=1) - timedelta(days=1)  # a whole month of demo calls
     pages = {
         "pbx": reverse("pbx:detail", args=[milano.pk]),
-        "usage": reverse("voice:usage", args=[milano.pk]),
+        "usage": f"{reverse('voice:usage', args=[milano.pk])}?month={last_month:%Y-%m}",
+        "staff": reverse("dashboard:staff"),
     }
-    pages["staff"] = reverse("dashboard:staff")
     return pages.get(where, where)
 
 

@@ -46,8 +46,21 @@ from pbxportal.voice.services import numbers
 
 # A one-page PDF, enough for the content checks of the upload services (PDF, PNG or JPEG).
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n%%EOF\n"
-# Callees of the demo calls: Italian fixed and mobile (CTA1, in the allowance), UK and US (CTA2/3).
-CALLEES = ("+390612345678", "+390287654321", "+393471234567", "+442071234567", "+12125551234")
+# Callees of the demo calls: mostly Italy, Germany, the US (CTA1, in the allowance), some to the
+# UAE (CTA2), Switzerland and China (CTA3) and a UK personal number (CTA4), charged per minute.
+CALLEES = (
+    "+390612345678",
+    "+390287654321",
+    "+393471234567",
+    "+4930123456789",
+    "+12125551234",
+    "+390612345679",
+    "+393331234567",
+    "+97142345678",
+    "+41441234567",
+    "+861012345678",
+    "+447012345678",
+)
 
 
 def _pdf(name: str) -> SimpleUploadedFile:
@@ -92,15 +105,16 @@ def _calls(pbx: Pbx, *, today: date, days: int) -> None:
     records = []
     for back in range(days, 0, -1):
         day = today - timedelta(days=back)
-        for n in range(6 + back % 4):
-            start = datetime.combine(day, time(8 + n, (7 * n + back) % 60), tzinfo=vendor_tz())
+        calls = 4 if day.weekday() >= 5 else 22 + back % 9  # quieter weekends
+        for n in range(calls):
+            start = datetime.combine(day, time(8 + n % 11, (7 * n + back) % 60), tzinfo=vendor_tz())
             records.append(
                 {
                     "call_id": f"demo-{pbx.serial}-{day.isoformat()}-{n}",
                     "start": start.isoformat(),
                     "caller": "+390299999999",
                     "callee": CALLEES[(n + back) % len(CALLEES)],
-                    "billsec": 40 + (n * 97 + back * 31) % 900,
+                    "billsec": 20 + (n * 97 + back * 31) % 700,
                     "kind": "voice",
                 }
             )
