@@ -26,7 +26,7 @@ PLACEHOLDER = re.compile(r"%\([a-z_0-9]+\)s|\{[a-z_]+\}")
 
 
 def _templates() -> list[Path]:
-    return sorted(p for p in SRC.glob("*/templates/**/*.html"))
+    return sorted(set(SRC.glob("**/templates/**/*.html")))
 
 
 def test_every_template_text_is_inside_a_translation_tag() -> None:
