@@ -8,7 +8,7 @@ Alpha Telecom (Italy, per-user PBXs, EUR):
   CLASSOUND voice trunk ordered 35 days ago and 30 days of calls imported and rated; both its
   invoices paid by bank transfer, recorded by the vendor's staff; a HWaaS cart placed (phones) after
   the customer's agreement was accepted;
-- ``rossi-magazzino``: started 31 days ago, its invoice fell due yesterday and is overdue (day 1:
+- ``rossi-magazzino``: started a payment term (30 days) and a day ago, its invoice fell due yesterday and is overdue (day 1:
   no restriction yet);
 - ``bianchi-cloud``: a cloud PBX ordered today (invoice due in 30 days), with a new Italian number
   ordered and submitted for review with its documents, and a correction filed today;
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -160,13 +161,13 @@ def load_activity() -> None:
     # another customer's agreement waits for review
     hardware.agreement_upload(actor=alpha, customer_id=dubai.pk, upload=_pdf("hwaas-dubai.pdf"))
 
-    # rossi-magazzino: its first invoice fell due yesterday
+    # rossi-magazzino: its first invoice fell due yesterday (issued a payment term and a day ago)
     magazzino = _pbx(
         alpha,
         rossi,
         name="rossi-magazzino",
         model="WPBX-VMHW",
-        day=today - timedelta(days=31),
+        day=today - timedelta(days=settings.INVOICE_PAYMENT_DAYS + 1),
         licences={"UC-BUSINESS": 3},
     )
     pbx_services.pbx_activate_with_key(pbx_key=magazzino.pbx_key, now=now - timedelta(days=30))
