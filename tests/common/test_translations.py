@@ -52,12 +52,14 @@ def test_the_template_lint_sees_text_attributes_and_variables_outside_tags() -> 
         "<td>{{ amount }}</td><p>Due {{ invoice.due_on }}</p>{% blocktranslate %}Kept {{ x }}"
         "{% endblocktranslate %}<script>var a = 'text';</script><!-- a comment -->"
         '<span aria-label="{% translate "Menu" %}">·</span>{{ d|default:"never" }}{{ e|default:_("never") }}'
-        '<input name="x" value="{{ on|yesno:\',on\' }}">'
+        '<input name="x" value="{{ on|yesno:\',on\' }}"><input type="submit" value="Send">'
+        '<input type="submit" value="{% translate "Save" %}">'
     )
     assert [u.text for u in untranslated(source)] == [
         "Invoices",
         "Help text",
         "Due {{ invoice.due_on }}",
+        "Send",
         '|default:"never"',
     ]
 

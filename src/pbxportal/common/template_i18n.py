@@ -2,7 +2,7 @@
 
 ``untranslated(source)`` lists the text a user would read that is not inside ``{% translate %}``
 or ``{% blocktranslate %}``: text between HTML tags (with the ``{{ variables }}`` inside it) and
-the values of ``aria-label``, ``title``, ``placeholder`` and ``alt``. The template lint
+the values of ``aria-label``, ``title``, ``placeholder``, ``alt`` and a button input's ``value``. The template lint
 (tests/common/test_translations.py) fails on any of it. ``mark(source)`` wraps each such text in
 a translation tag, a starting point for a template written without them::
 
@@ -175,9 +175,13 @@ def _walk(source: str) -> tuple[list[str | _Run], list[_Run]]:
                         out.append(ch)
                 elif ch in "\"'":
                     quote = ch
-                    before = "".join(_raw(x) for x in out[-40:])
+                    before = "".join(_raw(x) for x in out[-200:])
                     attr = re.search(r"([\w-]+)\s*=\s*$", before)
-                    attr_run = bool(attr and attr.group(1).lower() in ATTRIBUTES)
+                    name = attr.group(1).lower() if attr else ""
+                    # the label of an <input type="submit|button|reset"> is its value
+                    tag = before[before.rfind("<") :]
+                    button = re.match(r"""<input\b[^>]*\btype=["']?(submit|button|reset)\b""", tag, re.I)
+                    attr_run = name in ATTRIBUTES or (name == "value" and bool(button))
                     out.append(ch)
                 elif ch == ">":
                     in_tag = False
