@@ -179,8 +179,8 @@ def _walk(source: str) -> tuple[list[str | _Run], list[_Run]]:
                     attr = re.search(r"([\w-]+)\s*=\s*$", before)
                     name = attr.group(1).lower() if attr else ""
                     # the label of an <input type="submit|button|reset"> is its value
-                    tag = before[before.rfind("<") :]
-                    button = re.match(r"""<input\b[^>]*\btype=["']?(submit|button|reset)\b""", tag, re.I)
+                    opened = before[before.rfind("<") :]
+                    button = re.match(r"""<input\b[^>]*\btype=["']?(submit|button|reset)\b""", opened, re.I)
                     attr_run = name in ATTRIBUTES or (name == "value" and bool(button))
                     out.append(ch)
                 elif ch == ">":
