@@ -4,15 +4,21 @@ no WCAG 2.1 A/AA violation (axe-core), the dashboard as the landing page."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
+from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from pbxportal.accounts.models import PartnerRole, User
 from pbxportal.common.timeutil import vendor_today
+from pbxportal.expansions.models import ExpansionOrder
+from pbxportal.hardware.models import HardwareOrder
 from pbxportal.invoicing.models import Invoice
 from pbxportal.pbx import services as pbx_services
+from pbxportal.pbx.models import Pbx
+from pbxportal.voice.models import NumberOrder
 from tests.e2e.conftest import Login, log_out, menu_entries, open_menu
 from tests.pbx.builders import World
 
@@ -40,16 +46,51 @@ def _axe_violations(page: Page) -> list[dict[str, object]]:
     ]
 
 
-def _every_menu_page(page: Page, check: object) -> dict[str, object]:
-    """Open every page of the menu the user sees; ``check(page)`` returns a problem or None."""
+def _detail_pages(username: str) -> list[str]:
+    """The detail pages of the demo data this user reaches from its lists (demo/activity.py): the
+    PBX workspace with a voice trunk, its usage, an overdue invoice, the orders."""
+    milano = Pbx.objects.get(name="rossi-milano")
+    overdue = Invoice.objects.get(pbx__name="rossi-magazzino", status="overdue")
+    hardware = HardwareOrder.objects.get(pbx=milano)
+    number_order = NumberOrder.objects.get(pbx__name="bianchi-cloud")
+    expansion = ExpansionOrder.objects.get(pbx__name="lakeside-resort")
+    pages = [
+        reverse("pbx:detail", args=[milano.pk]),
+        reverse("voice:usage", args=[milano.pk]),
+        reverse("invoicing:detail", args=[overdue.pk]),
+    ]
+    if username == "admin":  # the vendor admin
+        pages += [
+            reverse("pbx:detail", args=[Pbx.objects.get(name="lakeside-resort").pk]),
+            reverse("hardware:staff_order_detail", args=[hardware.pk]),
+            reverse("expansions:order_detail", args=[expansion.pk]),
+        ]
+    else:
+        pages += [
+            reverse("hardware:order_detail", args=[hardware.pk]),
+            reverse("voice:number_order", args=[number_order.pk]),
+        ]
+    return pages
+
+
+def _every_menu_page(page: Page, check: object, username: str = "") -> dict[str, object]:
+    """Open every page of the menu the user sees, and with ``username`` the demo data's detail pages
+    (each tab of a PBX workspace opened in turn); ``check(page)`` returns a problem or None."""
     problems: dict[str, object] = {}
     page.goto("/dashboard/")
-    for url in ["/dashboard/"] + [url for _, _, url in menu_entries(page)]:
+    urls = ["/dashboard/"] + [url for _, _, url in menu_entries(page)]
+    for url in urls + (_detail_pages(username) if username else []):
         response = page.goto(url)
         assert response is not None and response.status == 200, url
-        problem = check(page)  # type: ignore[operator]
-        if problem:
-            problems[url] = problem
+        tabs = page.get_by_role("tab").all()
+        for tab in tabs or [None]:
+            name = url
+            if tab is not None:
+                tab.click()
+                name = f"{url}#{tab.get_attribute('aria-controls')}"
+            problem = check(page)  # type: ignore[operator]
+            if problem:
+                problems[name] = problem
     return problems
 
 
@@ -60,7 +101,7 @@ def test_no_menu_page_is_wider_than_a_phone(page: Page, login: Login, demo_data:
         login(page, username, demo_data[username])
         # when they open every page of their menu
         too_wide = _every_menu_page(
-            page, lambda p: _page_width(p) if _page_width(p) > PHONE["width"] else None
+            page, lambda p: _page_width(p) if _page_width(p) > PHONE["width"] else None, username
         )
         # then no page is wider than the screen (wide tables scroll inside their box)
         assert too_wide == {}, f"{username}: pages wider than {PHONE['width']} px: {too_wide}"
@@ -86,9 +127,10 @@ def test_the_layout_fits_tablet_and_desktop(page: Page, login: Login, demo_data:
 def test_axe_finds_no_wcag_violation_on_the_partner_admins_pages(
     page: Page, login: Login, demo_data: dict[str, str]
 ) -> None:
-    # given the demo partner admin / when every page of its menu is checked by axe-core
+    # given the demo partner admin, whose demo data has PBXs, invoices and orders
+    # when every page of its menu, each PBX workspace tab and the detail pages are checked by axe-core
     login(page, "alpha-admin", demo_data["alpha-admin"])
-    violations = _every_menu_page(page, _axe_violations)
+    violations = _every_menu_page(page, _axe_violations, "alpha-admin")
     # then none has a WCAG 2.1 A or AA violation
     assert violations == {}, json.dumps(violations, indent=1)
 
@@ -97,7 +139,7 @@ def test_axe_finds_no_wcag_violation_on_the_vendor_admins_pages(
     page: Page, login: Login, demo_data: dict[str, str]
 ) -> None:
     login(page, "admin", demo_data["admin"])
-    violations = _every_menu_page(page, _axe_violations)
+    violations = _every_menu_page(page, _axe_violations, "admin")
     assert violations == {}, json.dumps(violations, indent=1)
 
 
@@ -239,3 +281,41 @@ def test_every_page_has_a_favicon(page: Page, login: Login, demo_data: dict[str,
     response = page.request.get(href)
     assert response.status == 200
     assert response.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_the_staff_dashboard_shows_bill_runs_overdue_partners_and_queues_each_one_click_away(
+    page: Page, login: Login, demo_data: dict[str, str]
+) -> None:
+    # given the demo data: one bill run that renewed spree-dental, alpha overdue since yesterday,
+    # and one item in each review queue (demo/activity.py)
+    overdue = Invoice.objects.get(pbx__name="rossi-magazzino")
+    awaited = ExpansionOrder.objects.get(pbx__name="lakeside-resort").invoice
+    assert awaited is not None
+    # when the vendor admin logs in, it lands on the staff dashboard
+    login(page, "admin", demo_data["admin"])
+    expect(page.locator("h1")).to_have_text("Staff dashboard")
+    # then the bill run is listed with its PBXs done and its invoice
+    run = page.locator("#bill-runs tbody tr")
+    expect(run).to_have_count(1)
+    expect(run).to_contain_text("1 of 1")
+    expect(run.locator("td").nth(4)).to_have_text("1")
+    # and the overdue partner with its days and amount
+    row = page.locator("#overdue-partners tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Alpha Telecom (demo)")
+    expect(row.locator("td").nth(1)).to_have_text("1")
+    expect(row.locator("td").nth(3)).to_have_text(f"{overdue.amount_due:,.2f} EUR")
+    # and each review queue counts one item, and one click opens the page that lists it
+    queues = {
+        "HWaaS agreements to review": ("hardware:staff_agreements", "Dubai Trading LLC"),
+        "Number documents to review": ("voice:staff_number_orders", "bianchi-cloud"),
+        "Corrections to decide": ("pbx:staff_corrections", "bianchi-cloud"),
+        "Offline payments awaited": ("payments:staff_offline", str(awaited.number)),
+    }
+    for key, (url_name, listed) in queues.items():
+        queue = page.locator(f"[data-queue='{key}']")
+        expect(queue.locator(".badge")).to_have_text("1")
+        queue.get_by_role("link").click()
+        expect(page).to_have_url(re.compile(re.escape(reverse(url_name)) + "$"))
+        expect(page.locator("main")).to_contain_text(listed)
+        page.go_back()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from pbxportal.accounts import back_office, partner_users, selectors
 from pbxportal.accounts.forms import InviteForm, NewPartnerForm, PartnerForm, RoleForm
@@ -24,8 +25,15 @@ def partner_new(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             form_error(form, exc)
         else:
-            invited = f" Invitation sent to {form.cleaned_data['first_admin_email']}." if link else ""
-            messages.success(request, f"Partner {partner.name} created.{invited}")
+            invited = (
+                " " + _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["first_admin_email"]}
+                if link
+                else ""
+            )
+            messages.success(
+                request,
+                _("Partner %(name)s created.%(invited)s") % {"name": partner.name, "invited": invited},
+            )
             return redirect("accounts:staff_partner", partner_id=partner.pk)
     return render(
         request,
@@ -54,11 +62,13 @@ def partner_detail(request: HttpRequest, partner_id: int) -> HttpResponse:
         try:
             if form.is_bound and form.is_valid():
                 back_office.partner_update(actor=actor, partner_id=partner.pk, **form.cleaned_data)
-                messages.success(request, "Partner saved.")
+                messages.success(request, _("Partner saved."))
                 return redirect("accounts:staff_partner", partner_id=partner.pk)
             if invite.is_bound and invite.is_valid():
                 partner_users.invite(actor=actor, partner_id=partner.pk, **invite.cleaned_data)
-                messages.success(request, f"Invitation sent to {invite.cleaned_data['email']}.")
+                messages.success(
+                    request, _("Invitation sent to %(email)s.") % {"email": invite.cleaned_data["email"]}
+                )
                 return redirect("accounts:staff_partner", partner_id=partner.pk)
         except ApplicationError as exc:
             form_error(form if form.is_bound else invite, exc)

@@ -5,19 +5,20 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class StaffRole(models.TextChoices):
-    VENDOR_ADMIN = "vendor_admin", "Vendor admin"
-    AREA_MANAGER = "area_manager", "Area manager"
-    CUSTOMER_CARE = "customer_care", "Customer care"
+    VENDOR_ADMIN = "vendor_admin", _("Vendor admin")
+    AREA_MANAGER = "area_manager", _("Area manager")
+    CUSTOMER_CARE = "customer_care", _("Customer care")
 
 
 class PartnerRole(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    SALES = "sales", "Sales"
-    TECHNICIAN = "technician", "Technician"
-    BILLING = "billing", "Billing"
+    ADMIN = "admin", _("Admin")
+    SALES = "sales", _("Sales")
+    TECHNICIAN = "technician", _("Technician")
+    BILLING = "billing", _("Billing")
 
 
 class Partner(models.Model):
@@ -128,8 +129,8 @@ class BillingContact(models.Model):
 
 
 class TokenScope(models.TextChoices):
-    READ = "read", "Read-only"
-    WRITE = "write", "Read-write"
+    READ = "read", _("Read-only")
+    WRITE = "write", _("Read-write")
 
 
 class ApiToken(models.Model):

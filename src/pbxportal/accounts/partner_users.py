@@ -16,6 +16,7 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from pbxportal.accounts import audit
 from pbxportal.accounts.models import Invitation, Partner, PartnerRole, User
@@ -85,7 +86,7 @@ def invite(*, actor: Actor, email: str, role: str, partner_id: int | None = None
         )
     link = f"{settings.PORTAL_BASE_URL.rstrip('/')}/invitation/{token}/"
     send_mail(
-        f"Your access to the {settings.VENDOR_NAME} partner portal",
+        gettext("Your access to the %(vendor)s partner portal") % {"vendor": settings.VENDOR_NAME},
         f"You are invited to the partner portal of {settings.VENDOR_NAME} as a user of {partner.name} "
         f"({invitation.get_role_display()}).\n\nChoose your username and password here (valid "
         f"{INVITATION_DAYS} days, once):\n{link}\n",

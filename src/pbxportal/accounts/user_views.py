@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pbxportal.accounts import partner_users, selectors
@@ -22,11 +23,11 @@ def users(request: HttpRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            invitation, _ = partner_users.invite(actor=actor, **form.cleaned_data)
+            invitation, _link = partner_users.invite(actor=actor, **form.cleaned_data)
         except ApplicationError as exc:
             form_error(form, exc)
         else:
-            messages.success(request, f"Invitation sent to {invitation.email}.")
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
             return redirect("accounts:users")
     return render(
         request,
@@ -48,7 +49,11 @@ def user_role(request: HttpRequest, user_id: int) -> HttpResponse:
     form = RoleForm(request.POST)
     role = form.cleaned_data["role"] if form.is_valid() else request.POST.get("role", "")
     user = partner_users.change_role(actor=actor_of(request), user_id=user_id, role=role)
-    messages.success(request, f"{user.username} is now {user.get_partner_role_display()}.")
+    messages.success(
+        request,
+        _("%(username)s is now %(role)s.")
+        % {"username": user.username, "role": user.get_partner_role_display()},
+    )
     return redirect(request.POST.get("back") or "accounts:users")
 
 
@@ -60,7 +65,11 @@ def user_active(request: HttpRequest, user_id: int) -> HttpResponse:
         user = partner_users.reactivate(actor=actor, user_id=user_id)
     else:
         user = partner_users.deactivate(actor=actor, user_id=user_id)
-    messages.success(request, f"{user.username} {'reactivated' if user.is_active else 'deactivated'}.")
+    messages.success(
+        request,
+        (_("%(username)s reactivated.") if user.is_active else _("%(username)s deactivated."))
+        % {"username": user.username},
+    )
     return redirect(request.POST.get("back") or "accounts:users")
 
 
@@ -72,9 +81,9 @@ def partner_mfa(request: HttpRequest) -> HttpResponse:
     )
     messages.success(
         request,
-        "Two-factor authentication is now required for all users."
+        _("Two-factor authentication is now required for all users.")
         if partner.mfa_required
-        else "Two-factor authentication is optional.",
+        else _("Two-factor authentication is optional."),
     )
     return redirect("accounts:users")
 
@@ -95,7 +104,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             if "password" in exc.fields:
                 form.add_error("password1", exc.message)
         else:
-            messages.success(request, "Your account is ready: log in with your username and password.")
+            messages.success(request, _("Your account is ready: log in with your username and password."))
             return redirect("accounts:login")
     return render(
         request,

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pbxportal.accounts import selectors, services
@@ -56,7 +57,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             form_error(form, exc)
         else:
-            messages.success(request, f"Customer {customer.name} created.")
+            messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
             return redirect("accounts:customer_detail", customer_id=customer.pk)
     return render(request, "accounts/customer_form.html", {"form": form, "customer": None})
 
@@ -79,7 +80,7 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
         except ApplicationError as exc:
             form_error(form, exc)
         else:
-            messages.success(request, "Customer saved.")
+            messages.success(request, _("Customer saved."))
             return redirect("accounts:customer_detail", customer_id=customer.pk)
     return render(request, "accounts/customer_form.html", {"form": form, "customer": customer})
 
@@ -94,7 +95,7 @@ def billing_contacts(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             form_error(form, exc)
         else:
-            messages.success(request, "Billing contact added.")
+            messages.success(request, _("Billing contact added."))
             return redirect("accounts:billing_contacts")
     return render(
         request,
@@ -131,7 +132,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 @require_POST
 def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     services.api_token_revoke(actor=actor_of(request), token_id=token_id)
-    messages.success(request, "Token revoked.")
+    messages.success(request, _("Token revoked."))
     return redirect("accounts:api_tokens")
 
 

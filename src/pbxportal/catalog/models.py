@@ -11,43 +11,43 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Family(models.TextChoices):
-    PBX = "pbx", "PBX model"
-    LICENCE = "licence", "Licence profile"
-    STORAGE = "storage", "Cloud storage"
-    VOICE = "voice", "Voice trunk"
-    NUMBER = "number", "Numbers (DID)"
-    HWAAS = "hwaas", "Hardware as a service"
-    SOFTWARE_PLAN = "software_plan", "Software PBX plan"
-    EXPANSION = "expansion", "Software PBX expansion or service"
-    FEE = "fee", "One-off fee"
+    PBX = "pbx", _("PBX model")
+    LICENCE = "licence", _("Licence profile")
+    STORAGE = "storage", _("Cloud storage")
+    VOICE = "voice", _("Voice trunk")
+    NUMBER = "number", _("Numbers (DID)")
+    HWAAS = "hwaas", _("Hardware as a service")
+    SOFTWARE_PLAN = "software_plan", _("Software PBX plan")
+    EXPANSION = "expansion", _("Software PBX expansion or service")
+    FEE = "fee", _("One-off fee")
 
 
 class PricingModel(models.TextChoices):
     """R-CAT-5."""
 
-    PER_UNIT = "per_unit", "Per unit"
-    FLAT = "flat", "Flat"
-    BANDED = "banded", "Tiered by band"
-    USAGE = "usage", "Usage"
-    ONE_OFF = "one_off", "One-off"
+    PER_UNIT = "per_unit", _("Per unit")
+    FLAT = "flat", _("Flat")
+    BANDED = "banded", _("Tiered by band")
+    USAGE = "usage", _("Usage")
+    ONE_OFF = "one_off", _("One-off")
 
 
 class PlanTerm(models.TextChoices):
     """R-CAT-3, plus one_off for a price paid once."""
 
-    MONTHLY = "monthly", "Monthly"
-    YEARLY = "yearly", "Yearly"
-    FIVE_YEAR = "five_year", "Five years"
-    LIFETIME = "lifetime", "Lifetime"
-    ONE_OFF = "one_off", "One-off"
+    MONTHLY = "monthly", _("Monthly")
+    YEARLY = "yearly", _("Yearly")
+    FIVE_YEAR = "five_year", _("Five years")
+    LIFETIME = "lifetime", _("Lifetime")
+    ONE_OFF = "one_off", _("One-off")
 
 
 class PriceBookType(models.TextChoices):
     """R-CAT-4."""
 
-    GOLD = "gold", "Gold"
-    SILVER = "silver", "Silver"
-    RESELLER = "reseller", "Reseller"
+    GOLD = "gold", _("Gold")
+    SILVER = "silver", _("Silver")
+    RESELLER = "reseller", _("Reseller")
 
 
 class Product(models.Model):

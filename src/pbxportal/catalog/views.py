@@ -79,7 +79,7 @@ def staff_price_edit(request: HttpRequest, price_id: int) -> HttpResponse:
                 raise
             error = exc
         else:
-            messages.success(request, f"Price of {price.plan.code} saved.")
+            messages.success(request, _("Price of %(code)s saved.") % {"code": price.plan.code})
             return redirect("catalog:staff_price_edit", price_id=price.pk)
     return render(
         request,

@@ -2,7 +2,10 @@
 
 Adding a page to a menu is one line in ``PARTNER_MENU`` or ``STAFF_MENU``::
 
-    Entry("Credit notes", "invoicing:credit_notes", roles=BILLING),
+    Entry(gettext_noop("Credit notes"), "invoicing:credit_notes", roles=BILLING),
+
+Labels are marked with ``gettext_noop`` and translated when the menu is built (the page's language,
+locale/it/LC_MESSAGES/django.po); ``key`` keeps the English label for ``data-menu-group``.
 
 ``roles`` lists the partner roles (for ``PARTNER_MENU``) or staff roles (for ``STAFF_MENU``) that
 see the entry; ``None`` means every role of that side. The roles here only decide what a user is
@@ -17,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_noop
 
 # Partner roles (accounts.PartnerRole); "admin" passes every partner check.
 ADMIN = frozenset({"admin"})
@@ -39,7 +42,7 @@ ACTIONS: dict[str, frozenset[str]] = {
 
 @dataclass(frozen=True)
 class Entry:
-    label: Any  # str, or a lazily translated string
+    label: str
     url_name: str
     roles: frozenset[str] | None = None
     # Other URL prefixes that belong to this entry (for the active state), e.g. a detail page.
@@ -54,92 +57,95 @@ class Group:
 
 PARTNER_MENU: tuple[Group, ...] = (
     Group(
-        "Customers & PBXs",
+        gettext_noop("Customers & PBXs"),
         (
-            Entry("Customers", "accounts:dashboard"),
-            Entry("PBXs", "pbx:list", also=("/subscriptions/",)),
-            Entry("Numbers", "voice:numbers", also=("/number-orders/", "/number-documents/")),
-            Entry("Price book", "catalog:price_book"),
-            Entry("Documents", "catalog:documents"),
+            Entry(gettext_noop("Customers"), "accounts:dashboard"),
+            Entry(gettext_noop("PBXs"), "pbx:list", also=("/subscriptions/",)),
+            Entry(gettext_noop("Numbers"), "voice:numbers", also=("/number-orders/", "/number-documents/")),
+            Entry(gettext_noop("Price book"), "catalog:price_book"),
+            Entry(gettext_noop("Documents"), "catalog:documents"),
         ),
     ),
     Group(
-        "Orders",
+        gettext_noop("Orders"),
         (
-            Entry("Hardware orders", "hardware:orders", roles=ORDERING),
-            Entry("HWaaS agreements", "hardware:agreements", roles=ORDERING),
-            Entry("Expansion orders", "expansions:orders"),
+            Entry(gettext_noop("Hardware orders"), "hardware:orders", roles=ORDERING),
+            Entry(gettext_noop("HWaaS agreements"), "hardware:agreements", roles=ORDERING),
+            Entry(gettext_noop("Expansion orders"), "expansions:orders"),
         ),
     ),
     Group(
-        "Billing",
+        gettext_noop("Billing"),
         (
-            Entry("Invoices", "invoicing:list"),
-            Entry("Account balance", "payments:balance", roles=BILLING),
-            Entry(_("Payment methods"), "payments:methods", roles=BILLING),
-            Entry("Billing contacts", "accounts:billing_contacts", roles=SELLING_OR_BILLING),
+            Entry(gettext_noop("Invoices"), "invoicing:list"),
+            Entry(gettext_noop("Account balance"), "payments:balance", roles=BILLING),
+            Entry(gettext_noop("Payment methods"), "payments:methods", roles=BILLING),
+            Entry(gettext_noop("Billing contacts"), "accounts:billing_contacts", roles=SELLING_OR_BILLING),
         ),
     ),
     Group(
-        "Account",
+        gettext_noop("Account"),
         (
-            Entry("Users", "accounts:users", roles=ADMIN),
-            Entry("API tokens", "accounts:api_tokens", roles=ADMIN),
-            Entry("Audit trail", "accounts:audit", roles=ADMIN),
-            Entry("Notifications", "notifications:list"),
-            Entry("Notification preferences", "notifications:preferences"),
-            Entry("Security (two-factor)", "mfa_index", also=("/accounts/",)),
+            Entry(gettext_noop("Users"), "accounts:users", roles=ADMIN),
+            Entry(gettext_noop("API tokens"), "accounts:api_tokens", roles=ADMIN),
+            Entry(gettext_noop("Audit trail"), "accounts:audit", roles=ADMIN),
+            Entry(gettext_noop("Notifications"), "notifications:list"),
+            Entry(gettext_noop("Notification preferences"), "notifications:preferences"),
+            Entry(gettext_noop("Security (two-factor)"), "mfa_index", also=("/accounts/",)),
         ),
     ),
 )
 
 STAFF_MENU: tuple[Group, ...] = (
     Group(
-        "Partners",
+        gettext_noop("Partners"),
         (
-            Entry("Partners", "accounts:staff_partners"),
-            Entry("PBXs", "pbx:list"),
-            Entry("Price books", "catalog:staff_price_books"),
-            Entry("Document templates", "catalog:documents", also=("/staff/documents/",)),
+            Entry(gettext_noop("Partners"), "accounts:staff_partners"),
+            Entry(gettext_noop("PBXs"), "pbx:list"),
+            Entry(gettext_noop("Price books"), "catalog:staff_price_books"),
+            Entry(gettext_noop("Document templates"), "catalog:documents", also=("/staff/documents/",)),
         ),
     ),
     Group(
-        "Review",
+        gettext_noop("Review"),
         (
-            Entry("Corrections", "pbx:staff_corrections"),
-            Entry("HWaaS agreements", "hardware:staff_agreements"),
-            Entry("Number documents", "voice:staff_number_orders"),
-            Entry("Bundle switches", "voice:staff_bundle_switches"),
+            Entry(gettext_noop("Corrections"), "pbx:staff_corrections"),
+            Entry(gettext_noop("HWaaS agreements"), "hardware:staff_agreements"),
+            Entry(gettext_noop("Number documents"), "voice:staff_number_orders"),
+            Entry(gettext_noop("Bundle switches"), "voice:staff_bundle_switches"),
         ),
     ),
     Group(
-        "Hardware",
+        gettext_noop("Hardware"),
         (
-            Entry("Hardware orders", "hardware:staff_orders"),
-            Entry("Stock", "hardware:staff_stock"),
+            Entry(gettext_noop("Hardware orders"), "hardware:staff_orders"),
+            Entry(gettext_noop("Stock"), "hardware:staff_stock"),
         ),
     ),
     Group(
-        "Billing",
+        gettext_noop("Billing"),
         (
-            Entry("Invoices", "invoicing:list"),
-            Entry("Bill runs", "invoicing:billruns"),
-            Entry("Offline payments", "payments:staff_offline"),
-            Entry("Overdue", "overdue:staff_list"),
-            Entry(_("Tax report"), "invoicing:tax_report", roles=frozenset({"vendor_admin"})),
+            Entry(gettext_noop("Invoices"), "invoicing:list"),
+            Entry(gettext_noop("Bill runs"), "invoicing:billruns"),
+            Entry(gettext_noop("Offline payments"), "payments:staff_offline"),
+            Entry(gettext_noop("Overdue"), "overdue:staff_list"),
+            Entry(gettext_noop("Tax report"), "invoicing:tax_report", roles=frozenset({"vendor_admin"})),
         ),
     ),
     Group(
-        "Account",
+        gettext_noop("Account"),
         (
-            Entry("Audit trail", "accounts:audit"),
-            Entry("Service tokens", "accounts:api_tokens"),
-            Entry("Security (two-factor)", "mfa_index", also=("/accounts/",)),
+            Entry(gettext_noop("Audit trail"), "accounts:audit"),
+            Entry(gettext_noop("Service tokens"), "accounts:api_tokens"),
+            Entry(gettext_noop("Security (two-factor)"), "mfa_index", also=("/accounts/",)),
         ),
     ),
 )
 
-HOME = {"partner": ("Dashboard", "dashboard:partner"), "staff": ("Dashboard", "dashboard:staff")}
+HOME = {
+    "partner": (gettext_noop("Dashboard"), "dashboard:partner"),
+    "staff": (gettext_noop("Dashboard"), "dashboard:staff"),
+}
 
 
 def _role_of(user: Any) -> tuple[str, str]:
@@ -179,10 +185,16 @@ def menu_for(user: Any, path: str) -> list[dict[str, Any]]:
             if url is None or not allowed(entry, side, role):
                 continue
             active = path.startswith(url) or any(path.startswith(p) for p in entry.also)
-            entries.append({"label": entry.label, "url": url, "active": active})
+            # ``label`` in the page's language; ``key`` the English label (data-menu-group, tests).
+            entries.append({"label": gettext(entry.label), "key": entry.label, "url": url, "active": active})
         if entries:
             result.append(
-                {"label": group.label, "entries": entries, "active": any(e["active"] for e in entries)}
+                {
+                    "label": gettext(group.label),
+                    "key": group.label,
+                    "entries": entries,
+                    "active": any(e["active"] for e in entries),
+                }
             )
     # Only the longest match stays active (``/pbxs/`` and ``/pbxs/1/expansions/`` both match).
     _keep_longest_active(result)
@@ -206,7 +218,7 @@ def home_for(user: Any) -> dict[str, str] | None:
         return None
     label, url_name = HOME[side]
     url = _url(url_name)
-    return {"label": label, "url": url} if url else None
+    return {"label": gettext(label), "url": url} if url else None
 
 
 def may(user: Any) -> dict[str, bool]:

@@ -11,6 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 from pbxportal.common.actor import Actor
 from pbxportal.common.errors import ApplicationError
@@ -73,4 +74,5 @@ def form_error(form: Any, exc: ApplicationError) -> None:
     field's key not repeated, the rule id once at the end)."""
     field = next((f for f in exc.fields if f in form.fields), None)
     text = plain_message(exc, keep_field=field is None)
-    form.add_error(field, text + (f" (rule {exc.rule})" if exc.rule else ""))
+    rule = " " + gettext("(rule %(rule)s)") % {"rule": exc.rule} if exc.rule else ""
+    form.add_error(field, text + rule)

@@ -75,6 +75,9 @@ MIDDLEWARE = [
     # the embedded run (DEBUG) has runserver serve them.
     *(["whitenoise.middleware.WhiteNoiseMiddleware"] if PRODUCTION else []),
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page language: the language switch's choice (cookie), else the browser's Accept-Language;
+    # the API always answers in English (docs/ui.md "Languages").
+    "pbxportal.common.i18n.PortalLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -188,8 +191,17 @@ elif CACHE_URL in ("", "db://"):
 else:
     raise ImproperlyConfigured(f"CACHE_URL: {CACHE_URL!r} is not redis://..., db:// or locmem://")
 
+# Languages (issue 16 item 9, docs/ui.md): English and Italian (the vendor's home market). The
+# translation is src/pbxportal/locale/it/LC_MESSAGES/django.po, its compiled .mo committed beside it.
 LANGUAGE_CODE = "en"
-USE_I18N = False
+USE_I18N = True
+LANGUAGES = [("en", "English"), ("it", "Italiano")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language switch (Django's set_language view) remembers the choice in this cookie for a year.
+LANGUAGE_COOKIE_NAME = "pbxportal_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = PRODUCTION
 USE_TZ = True
 TIME_ZONE = "UTC"
 # The vendor's day boundary (R-PBX-8 "last calendar day of a month", overdue days, the clock).

@@ -38,6 +38,9 @@ def _api_not_found(request: HttpRequest) -> JsonResponse:
     return JsonResponse(error_body("not_found", f"No API route at {request.path}."), status=404)
 
 
+# The language switch of the top bar posts to Django's set_language view (docs/ui.md "Languages").
+urlpatterns.append(path("i18n/", include("django.conf.urls.i18n")))
+
 # django-allauth: password reset/change, email addresses, MFA (/2fa/); /login/ and /logout/ are
 # matched first by accounts/urls.py (the same views, the portal's statuses).
 urlpatterns.append(path("", include("allauth.urls")))

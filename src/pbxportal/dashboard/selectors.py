@@ -13,6 +13,8 @@ from typing import Any
 
 from django.db.models import QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from pbxportal.common.actor import Actor
 from pbxportal.common.tenancy import scoped
@@ -146,7 +148,8 @@ def invoices_per_month(*, actor: Actor, today: date, months: int = 12) -> list[t
         month_start = row["month"]
         if month_start in totals:
             totals[month_start] = Decimal(row["total"] or 0)
-    return [(start.strftime("%b %Y"), total) for start, total in totals.items()]
+    # "Dec 2026" / "Dic 2026": the month in the page's language (django.utils.dateformat)
+    return [(date_format(start, "M Y"), total) for start, total in totals.items()]
 
 
 def partner_dashboard(*, actor: Actor, today: date) -> PartnerDashboard:
@@ -198,22 +201,26 @@ def staff_dashboard(*, actor: Actor, today: date) -> StaffDashboard:
     actor.require_staff()
     queues = [
         {
-            "label": "HWaaS agreements to review",
+            "key": "HWaaS agreements to review",
+            "label": gettext("HWaaS agreements to review"),
             "count": scoped(HwaasAgreement, actor).filter(status=AgreementStatus.PENDING).count(),
             "url_name": "hardware:staff_agreements",
         },
         {
-            "label": "Number documents to review",
+            "key": "Number documents to review",
+            "label": gettext("Number documents to review"),
             "count": scoped(NumberOrder, actor).filter(status__in=NUMBERS_TO_REVIEW).count(),
             "url_name": "voice:staff_number_orders",
         },
         {
-            "label": "Corrections to decide",
+            "key": "Corrections to decide",
+            "label": gettext("Corrections to decide"),
             "count": scoped(CorrectionRequest, actor).filter(status=CorrectionStatus.FILED).count(),
             "url_name": "pbx:staff_corrections",
         },
         {
-            "label": "Offline payments awaited",
+            "key": "Offline payments awaited",
+            "label": gettext("Offline payments awaited"),
             "count": scoped(ExpansionOrder, actor)
             .filter(status=ExpansionStatus.AWAITING_PAYMENT, payment_method="offline")
             .count(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.common.views import actor_of, portal_view, staff_view
@@ -21,7 +22,7 @@ def partner_dashboard(request: HttpRequest) -> HttpResponse:
         "labels": [label for label, _ in board.invoices_by_month],
         "series": [
             {
-                "label": f"Invoiced ({board.balance.currency})",
+                "label": gettext("Invoiced (%(currency)s)") % {"currency": board.balance.currency},
                 "data": [str(t) for _, t in board.invoices_by_month],
             }
         ],

@@ -1,5 +1,7 @@
 """Demo data for the embedded run: both demo catalogs, staff, three partners with users,
-customers and billing contacts. Loaded by ``pbxportal serve`` on an empty database only."""
+customers and billing contacts, then their PBXs, invoices, payments, calls and orders
+(``demo/activity.py``, made through the services). Loaded by ``pbxportal serve`` on an empty
+database only."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pbxportal.accounts.legal import partner_legal_entity_set
 from pbxportal.accounts.models import BillingContact, Customer, Partner, PartnerRole, StaffRole, User
 from pbxportal.catalog.loader import load_catalog
 from pbxportal.catalog.models import PriceBook
+from pbxportal.demo.activity import load_activity
 
 CATALOGS = Path(__file__).parent / "catalogs"
 DEMO_CATALOG_DIRS = [CATALOGS / "per_user", CATALOGS / "software"]
@@ -124,6 +127,7 @@ def load_demo() -> list[DemoLogin]:
         BillingContact.objects.create(
             partner=partner, name=f"{name} accounts", email=f"billing@{code}.example", is_default=True
         )
+    load_activity()
     return logins
 
 

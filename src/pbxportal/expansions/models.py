@@ -9,18 +9,19 @@ awaiting_payment -> paid, awaiting_payment -> cancelled.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class OrderStatus(models.TextChoices):
-    AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
-    PAID = "paid", "Paid"
-    CANCELLED = "cancelled", "Cancelled"
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    PAID = "paid", _("Paid")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class PaymentMethod(models.TextChoices):
-    PAYPAL = "paypal", "PayPal"
-    CARD = "card", "Debit or credit card"
-    OFFLINE = "offline", "Offline (bank transfer)"
+    PAYPAL = "paypal", _("PayPal")
+    CARD = "card", _("Debit or credit card")
+    OFFLINE = "offline", _("Offline (bank transfer)")
 
 
 class ExpansionOrder(models.Model):

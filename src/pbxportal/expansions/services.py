@@ -19,6 +19,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from pbxportal.accounts.models import BillingContact
@@ -443,7 +444,7 @@ def _mail_summary(order: ExpansionOrder, code: str | None) -> None:
         "A PBX without Internet access needs the activation code typed in (Update) (R-EX-3).\n"
     )
     send_mail(
-        f"Expansion order #{order.pk} paid: PBX {pbx.name}",
+        gettext("Expansion order #%(order)s paid: PBX %(pbx)s") % {"order": order.pk, "pbx": pbx.name},
         body,
         None,
         [order.billing_contact.email],

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pbxportal.common.errors import ApplicationError
@@ -169,5 +170,7 @@ def order_detail(request: HttpRequest, expansion_order_id: int) -> HttpResponse:
 def order_cancel(request: HttpRequest, expansion_order_id: int) -> HttpResponse:
     order = selectors.order_get(actor=actor_of(request), order_id=expansion_order_id)
     expansion_order_cancel(actor=actor_of(request), order_id=order.pk, today=vendor_today())
-    messages.success(request, f"Expansion order #{order.pk} cancelled; its invoice is credited.")
+    messages.success(
+        request, _("Expansion order #%(pk)s cancelled; its invoice is credited.") % {"pk": order.pk}
+    )
     return redirect("expansions:order_detail", expansion_order_id=order.pk)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class AgreementStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for review"
-    ACCEPTED = "accepted", "Accepted"
-    REJECTED = "rejected", "Rejected"
+    PENDING = "pending", _("Waiting for review")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
 
 
 class HwaasAgreement(models.Model):
@@ -57,12 +58,12 @@ class HwaasAgreement(models.Model):
 
 
 class OrderStatus(models.TextChoices):
-    DRAFT = "draft", "Draft (cart)"
-    PLACED = "placed", "Placed"
-    CONFIRMED = "confirmed", "Confirmed"
-    SHIPPED = "shipped", "Shipped"
-    DELIVERED = "delivered", "Delivered"
-    CANCELLED = "cancelled", "Cancelled"
+    DRAFT = "draft", _("Draft (cart)")
+    PLACED = "placed", _("Placed")
+    CONFIRMED = "confirmed", _("Confirmed")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 # R-HW-3: the only moves an order can make; everything else is refused and writes nothing.

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pbxportal.accounts.selectors import customer_list
@@ -33,7 +35,7 @@ def _refused(request: HttpRequest, exc: ApplicationError) -> None:
     """Another partner's id stays a 404; any other refusal is shown with its rule."""
     if isinstance(exc, NotFound):
         raise exc
-    messages.error(request, exc.message + (f" ({exc.rule})" if exc.rule else ""))
+    messages.error(request, gettext(exc.message) + (f" ({exc.rule})" if exc.rule else ""))
 
 
 # --- Partner pages ----------------------------------------------------------------------------
@@ -52,7 +54,7 @@ def agreements(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             _refused(request, exc)
         else:
-            messages.success(request, "Agreement uploaded: your area manager will review it.")
+            messages.success(request, _("Agreement uploaded: your area manager will review it."))
             return redirect("hardware:agreements")
     page = paginate(request, selectors.agreement_list(actor=actor))
     templates = doc_templates.templates_listed(kinds=(TemplateKind.HWAAS_AGREEMENT,))
@@ -148,7 +150,11 @@ def order_cart(request: HttpRequest, order_id: int) -> HttpResponse:
     except ApplicationError as exc:
         _refused(request, exc)
         return redirect("hardware:order_detail", order_id=order.pk)
-    messages.success(request, f"Cart {order.number} saved as a draft: check it out from Orders when ready.")
+    messages.success(
+        request,
+        _("Cart %(number)s saved as a draft: check it out from Orders when ready.")
+        % {"number": order.number},
+    )
     return redirect("hardware:orders")
 
 
@@ -160,7 +166,7 @@ def order_checkout(request: HttpRequest, order_id: int) -> HttpResponse:
     except ApplicationError as exc:
         _refused(request, exc)
     else:
-        messages.success(request, f"Order {order.number} placed.")
+        messages.success(request, _("Order %(number)s placed.") % {"number": order.number})
     return redirect("hardware:order_detail", order_id=order_id)
 
 
@@ -175,7 +181,7 @@ def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
     except ApplicationError as exc:
         _refused(request, exc)
     else:
-        messages.success(request, f"Order {order.number} cancelled.")
+        messages.success(request, _("Order %(number)s cancelled.") % {"number": order.number})
     return redirect(
         "hardware:staff_order_detail" if actor.is_staff else "hardware:order_detail", order_id=order_id
     )
@@ -209,7 +215,11 @@ def staff_agreement_decide(request: HttpRequest, agreement_id: int) -> HttpRespo
     except ApplicationError as exc:
         _refused(request, exc)
     else:
-        messages.success(request, f"Agreement of {agreement.customer.name} {agreement.status}.")
+        messages.success(
+            request,
+            _("Agreement of %(name)s %(status)s.")
+            % {"name": agreement.customer.name, "status": agreement.get_status_display().lower()},
+        )
     return redirect("hardware:staff_agreements")
 
 
@@ -252,7 +262,11 @@ def staff_order_transition(request: HttpRequest, order_id: int) -> HttpResponse:
     except ApplicationError as exc:
         _refused(request, exc)
     else:
-        messages.success(request, f"Order {order.number} {order.status}.")
+        messages.success(
+            request,
+            _("Order %(number)s %(status)s.")
+            % {"number": order.number, "status": order.get_status_display().lower()},
+        )
     return redirect("hardware:staff_order_detail", order_id=order_id)
 
 
@@ -266,6 +280,8 @@ def staff_stock(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             _refused(request, exc)
         else:
-            messages.success(request, f"Stock of {form.cleaned_data['product_code']} adjusted.")
+            messages.success(
+                request, _("Stock of %(product)s adjusted.") % {"product": form.cleaned_data["product_code"]}
+            )
         return redirect("hardware:staff_stock")
     return render(request, "hardware/stock.html", {"rows": selectors.stock_list(actor=actor)})

@@ -17,6 +17,7 @@ from django.core import signing
 from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from pbxportal.common.errors import ApplicationError
 from pbxportal.invoicing.models import Invoice, InvoiceLink
@@ -79,7 +80,8 @@ def invoice_mail(*, invoice_id: int) -> bool:
     url = f"{settings.PORTAL_BASE_URL.rstrip('/')}{reverse('invoicing:open')}?token={token}"
     kind = invoice.get_kind_display()
     send_mail(
-        f"{kind} {invoice.number} from {settings.VENDOR_NAME}",
+        gettext("%(kind)s %(number)s from %(vendor)s")
+        % {"kind": kind, "number": invoice.number, "vendor": settings.VENDOR_NAME},
         f"Dear {invoice.billing_name},\n\n{kind.lower()} {invoice.number} for {invoice.partner.name} was issued on "
         f"{invoice.issued_on}: {invoice.total:.2f} {invoice.currency}, due {invoice.due_on}.\n\n"
         f"Open it here (the link works once, for {settings.INVOICE_LINK_HOURS} hours):\n{url}\n\n"

@@ -6,31 +6,32 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class InvoiceKind(models.TextChoices):
-    INVOICE = "invoice", "Invoice"
-    CREDIT_NOTE = "credit_note", "Credit note"
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_NOTE = "credit_note", _("Credit note")
 
 
 class InvoiceStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    DUE = "due", "Due"
-    OVERDUE = "overdue", "Overdue"
-    PAID = "paid", "Paid"
-    VOID = "void", "Void"
+    DRAFT = "draft", _("Draft")
+    DUE = "due", _("Due")
+    OVERDUE = "overdue", _("Overdue")
+    PAID = "paid", _("Paid")
+    VOID = "void", _("Void")
 
 
 class LineKind(models.TextChoices):
-    PRORATED = "prorated", "Prorated charge"
-    TERM = "term", "Full term"
-    RENEWAL = "renewal", "Renewal"
-    ONE_OFF = "one_off", "One-off"
-    USAGE = "usage", "Usage"
-    COMMITMENT = "commitment", "Minimum commitment"
-    CORRECTION = "correction", "Correction"
-    CREDIT = "credit", "Credit"
-    ADJUSTMENT = "adjustment", "Adjustment"
+    PRORATED = "prorated", _("Prorated charge")
+    TERM = "term", _("Full term")
+    RENEWAL = "renewal", _("Renewal")
+    ONE_OFF = "one_off", _("One-off")
+    USAGE = "usage", _("Usage")
+    COMMITMENT = "commitment", _("Minimum commitment")
+    CORRECTION = "correction", _("Correction")
+    CREDIT = "credit", _("Credit")
+    ADJUSTMENT = "adjustment", _("Adjustment")
 
 
 class ImmutableInvoiceError(Exception):
@@ -209,9 +210,9 @@ class InvoiceLink(models.Model):
 
 
 class BillRunStatus(models.TextChoices):
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Finished with failures"
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Finished with failures")
 
 
 class BillRun(models.Model):
@@ -239,9 +240,9 @@ class BillRun(models.Model):
 
 
 class AllocationSource(models.TextChoices):
-    PAYMENT = "payment", "Payment"
-    CREDIT_NOTE = "credit_note", "Credit note"
-    ACCOUNT_CREDIT = "account_credit", "Account credit"
+    PAYMENT = "payment", _("Payment")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+    ACCOUNT_CREDIT = "account_credit", _("Account credit")
 
 
 class Allocation(models.Model):
@@ -269,10 +270,10 @@ class Allocation(models.Model):
 
 
 class CreditEntryKind(models.TextChoices):
-    OVERPAYMENT = "overpayment", "Overpayment"
-    CREDIT_NOTE = "credit_note", "Unallocated credit note"
-    APPLIED = "applied", "Applied to an invoice"
-    REFUND = "refund", "Refunded"
+    OVERPAYMENT = "overpayment", _("Overpayment")
+    CREDIT_NOTE = "credit_note", _("Unallocated credit note")
+    APPLIED = "applied", _("Applied to an invoice")
+    REFUND = "refund", _("Refunded")
 
 
 class AccountCreditEntry(models.Model):

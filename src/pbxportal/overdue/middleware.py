@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from pbxportal.common.errors import RuleViolation
 from pbxportal.common.timeutil import vendor_today
@@ -30,6 +31,7 @@ READ_ONLY_ALLOWED = (
     "/password/",
     "/payments/",
     "/api/v1/payments/",
+    "/i18n/",  # the language switch changes no data
 )
 BALANCE_URL = "payments:balance"
 SESSION_KEY = "overdue_checked_for"
@@ -77,8 +79,11 @@ class OverdueMiddleware:
             if state.stage is not None and state.since is not None:
                 messages.warning(
                     request,
-                    f"Your account is {state.days} days overdue (since {state.since.isoformat()}): "
-                    f"{state.stage.name}. Please pay the overdue invoices (R-INV-5).",
+                    _(
+                        "Your account is %(days)s days overdue (since %(since)s): %(stage)s. "
+                        "Please pay the overdue invoices (R-INV-5)."
+                    )
+                    % {"days": state.days, "since": state.since.isoformat(), "stage": state.stage.name},
                 )
                 if request.path != reverse(BALANCE_URL):
                     return redirect(BALANCE_URL)

@@ -7,6 +7,7 @@ from datetime import date
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from pbxportal.accounts.models import Partner
 from pbxportal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
@@ -46,7 +47,8 @@ def overdue_run(*, day: date) -> int:
         if contact is not None:
             stage = state.stage.name if state.stage else "reminder"
             send_mail(
-                f"Payment overdue for {state.days} days: {stage}",
+                gettext("Payment overdue for %(days)s days: %(stage)s")
+                % {"days": state.days, "stage": stage},
                 f"Dear {contact.name},\n\nan invoice of {partner.name} was due on {state.since.isoformat()} and is "
                 f"still unpaid ({state.days} days). Current stage: {stage}.\n\n"
                 + "\n".join(f"Day {s.day}: {s.name}" for s in policy().stages)

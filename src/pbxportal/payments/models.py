@@ -4,19 +4,20 @@ they (or staff, for bank transfers) record against invoices, and every provider 
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Method(models.TextChoices):
-    CARD = "card", "Card"
-    PAYPAL = "paypal", "PayPal"
-    BANK_TRANSFER = "bank_transfer", "Bank transfer"
-    SANDBOX = "sandbox", "Sandbox card"
+    CARD = "card", _("Card")
+    PAYPAL = "paypal", _("PayPal")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    SANDBOX = "sandbox", _("Sandbox card")
 
 
 class CheckoutStatus(models.TextChoices):
-    OPEN = "open", "Waiting for the provider"
-    PAID = "paid", "Paid"
-    FAILED = "failed", "Failed"
+    OPEN = "open", _("Waiting for the provider")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Failed")
 
 
 class Checkout(models.Model):

@@ -84,3 +84,16 @@ def charge_attempts(
     if invoice_id:
         qs = qs.filter(invoice_id=invoice_id)
     return qs
+
+
+def invoices_awaiting_payment(*, actor: Actor, limit: int = 50) -> list[Invoice]:
+    """The open invoices of every partner the staff member sees, oldest due first: a bank transfer
+    is recorded against one of them (the staff dashboard's "offline payments awaited" queue)."""
+    actor.require_staff()
+    return list(
+        scoped(Invoice, actor)
+        .filter(kind=InvoiceKind.INVOICE, status__in=[InvoiceStatus.DUE, InvoiceStatus.OVERDUE])
+        .exclude(number=None)
+        .select_related("partner")
+        .order_by("due_on", "id")[:limit]
+    )

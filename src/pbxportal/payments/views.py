@@ -60,7 +60,7 @@ def paypal_return(request: HttpRequest) -> HttpResponse:
     """The buyer is back from approving on PayPal: capture the order (R-INV-4). The payment is
     recorded by PayPal's PAYMENT.CAPTURE.COMPLETED webhook, verified like any other."""
     services.paypal_capture(actor=actor_of(request), order_id=request.GET.get("token", ""))
-    messages.success(request, "PayPal payment captured; the invoice shows it as soon as PayPal confirms.")
+    messages.success(request, _("PayPal payment captured; the invoice shows it as soon as PayPal confirms."))
     return redirect("payments:balance")
 
 
@@ -85,12 +85,20 @@ def staff_offline(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             form.add_error(None, f"{exc.message} ({exc.rule})" if exc.rule else exc.message)
         else:
-            messages.success(request, f"Recorded {payment.amount} {payment.currency} on {invoice.number}.")
+            messages.success(
+                request,
+                _("Recorded %(amount)s %(currency)s on %(number)s.")
+                % {"amount": payment.amount, "currency": payment.currency, "number": invoice.number},
+            )
             return redirect("payments:staff_offline")
     return render(
         request,
         "payments/staff_offline.html",
-        {"form": form, "page": paginate(request, selectors.payment_list(actor=actor))},
+        {
+            "form": form,
+            "page": paginate(request, selectors.payment_list(actor=actor)),
+            "awaiting": selectors.invoices_awaiting_payment(actor=actor),
+        },
     )
 
 

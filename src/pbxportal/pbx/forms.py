@@ -5,11 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from pbxportal.catalog.models import Product
 from pbxportal.pbx.services import SSH_DEFAULT_MINUTES, SSH_MAX_MINUTES
 
-TERMS = [("yearly", "Yearly"), ("monthly", "Monthly"), ("five_year", "Five years"), ("lifetime", "Lifetime")]
+TERMS = [
+    ("yearly", _("Yearly")),
+    ("monthly", _("Monthly")),
+    ("five_year", _("Five years")),
+    ("lifetime", _("Lifetime")),
+]
 LICENCE_PREFIX = "licence_"
 
 
@@ -20,14 +27,22 @@ def _choices(products: list[Product]) -> list[tuple[str, str]]:
 class PbxCreateForm(forms.Form):
     """A new PBX (R-PBX-1): the licence quantities get one field per licence profile of the catalog."""
 
-    customer_id = forms.TypedChoiceField(label="Customer", coerce=int)
-    model_code = forms.ChoiceField(label="Model")
+    customer_id = forms.TypedChoiceField(label=_("Customer"), coerce=int)
+    model_code = forms.ChoiceField(label=_("Model"))
     name = forms.CharField(
-        max_length=63, help_text="A DNS label; a cloud PBX answers at https://NAME.<domain>"
+        label=_("Name"),
+        max_length=63,
+        help_text=_("A DNS label; a cloud PBX answers at https://NAME.<domain>"),
     )
-    region = forms.ChoiceField(required=False, help_text="Cloud PBXs only, required there")
-    term = forms.ChoiceField(choices=TERMS, help_text="Every licence and service of the PBX shares it")
-    storage_blocks = forms.IntegerField(min_value=0, initial=0, required=False, help_text="Cloud PBXs only")
+    region = forms.ChoiceField(
+        label=_("Region"), required=False, help_text=_("Cloud PBXs only, required there")
+    )
+    term = forms.ChoiceField(
+        label=_("Term"), choices=TERMS, help_text=_("Every licence and service of the PBX shares it")
+    )
+    storage_blocks = forms.IntegerField(
+        label=_("Storage blocks"), min_value=0, initial=0, required=False, help_text=_("Cloud PBXs only")
+    )
 
     def __init__(
         self,
@@ -44,7 +59,10 @@ class PbxCreateForm(forms.Form):
         self.fields["region"].choices = [("", "— (VM/HW)"), *((r, r) for r in regions)]  # type: ignore[attr-defined]
         for profile in profiles:
             self.fields[LICENCE_PREFIX + profile.code] = forms.IntegerField(
-                label=f"{profile.name} licences", min_value=0, initial=0, required=False
+                label=_("%(profile)s licences") % {"profile": profile.name},
+                min_value=0,
+                initial=0,
+                required=False,
             )
 
     def licences(self) -> dict[str, int]:
@@ -70,8 +88,10 @@ class PbxCreateForm(forms.Form):
 class LicenceChangeForm(forms.Form):
     """R-PBX-7/8: the new quantity of one licence profile."""
 
-    profile = forms.ChoiceField()
-    quantity = forms.IntegerField(min_value=0, help_text="The new quantity, not the difference")
+    profile = forms.ChoiceField(label=_("Profile"))
+    quantity = forms.IntegerField(
+        label=_("Quantity"), min_value=0, help_text=_("The new quantity, not the difference")
+    )
 
     def __init__(self, *args: Any, profiles: list[Product], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -81,10 +101,13 @@ class LicenceChangeForm(forms.Form):
 class ServiceOrderForm(forms.Form):
     """A co-terminated service (R-CO-1): the term, when given, must be the PBX's."""
 
-    product_code = forms.ChoiceField(label="Service")
-    quantity = forms.IntegerField(min_value=1, initial=1)
+    product_code = forms.ChoiceField(label=_("Service"))
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1)
     term = forms.ChoiceField(
-        choices=[("", "The PBX's term"), *TERMS], required=False, help_text="Services share the PBX's term"
+        label=_("Term"),
+        choices=[("", _("The PBX's term")), *TERMS],
+        required=False,
+        help_text=_("Services share the PBX's term"),
     )
 
     def __init__(self, *args: Any, products: list[Product], **kwargs: Any) -> None:
@@ -95,7 +118,7 @@ class ServiceOrderForm(forms.Form):
 class PlanSwitchForm(forms.Form):
     """R-EX-5: upgrade at once, downgrade at the end of the term."""
 
-    product_code = forms.ChoiceField(label="New plan")
+    product_code = forms.ChoiceField(label=_("New plan"))
 
     def __init__(self, *args: Any, plans: list[Product], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -108,17 +131,23 @@ class CancelForm(forms.Form):
 
 class SshOpenForm(forms.Form):
     minutes = forms.IntegerField(
-        initial=SSH_DEFAULT_MINUTES, help_text=f"1 to {SSH_MAX_MINUTES} minutes (R-PBX-11)"
+        label=_("Minutes"),
+        initial=SSH_DEFAULT_MINUTES,
+        help_text=format_lazy(_("1 to {minutes} minutes (R-PBX-11)"), minutes=SSH_MAX_MINUTES),
     )
 
 
 class CorrectionForm(forms.Form):
     """R-PBX-10: within 1 business day, the quantity that should be there."""
 
-    change_date = forms.DateField(help_text="The day of the mistaken activation or change (YYYY-MM-DD)")
-    profile = forms.ChoiceField()
-    quantity = forms.IntegerField(min_value=0, help_text="The quantity that should be there")
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    change_date = forms.DateField(
+        label=_("Change date"), help_text=_("The day of the mistaken activation or change (YYYY-MM-DD)")
+    )
+    profile = forms.ChoiceField(label=_("Profile"))
+    quantity = forms.IntegerField(
+        label=_("Quantity"), min_value=0, help_text=_("The quantity that should be there")
+    )
+    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
     def __init__(self, *args: Any, profiles: list[Product], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -126,4 +155,4 @@ class CorrectionForm(forms.Form):
 
 
 class RejectForm(forms.Form):
-    reason = forms.CharField(max_length=300)
+    reason = forms.CharField(label=_("Reason"), max_length=300)

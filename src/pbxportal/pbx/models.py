@@ -11,15 +11,16 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class PbxStatus(models.TextChoices):
-    PENDING_ACTIVATION = "pending_activation", "Pending activation"
-    ACTIVE = "active", "Active"
-    PENDING_DELETION = "pending_deletion", "Pending deletion"
-    STOPPED = "stopped", "Stopped"
-    DELETED = "deleted", "Deleted"
-    ENDED = "ended", "Ended (not renewed)"
+    PENDING_ACTIVATION = "pending_activation", _("Pending activation")
+    ACTIVE = "active", _("Active")
+    PENDING_DELETION = "pending_deletion", _("Pending deletion")
+    STOPPED = "stopped", _("Stopped")
+    DELETED = "deleted", _("Deleted")
+    ENDED = "ended", _("Ended (not renewed)")
 
 
 class Pbx(models.Model):
@@ -74,9 +75,9 @@ class Pbx(models.Model):
 
 
 class SubscriptionStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    ENDED = "ended", "Ended"
-    CANCELLED = "cancelled", "Cancelled"
+    ACTIVE = "active", _("Active")
+    ENDED = "ended", _("Ended")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Subscription(models.Model):
@@ -159,9 +160,9 @@ class SshWindow(models.Model):
 
 
 class CorrectionStatus(models.TextChoices):
-    FILED = "filed", "Filed"
-    APPLIED = "applied", "Applied"
-    REJECTED = "rejected", "Rejected"
+    FILED = "filed", _("Filed")
+    APPLIED = "applied", _("Applied")
+    REJECTED = "rejected", _("Rejected")
 
 
 class CorrectionRequest(models.Model):

@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pbxportal.accounts.selectors import customer_list
@@ -60,10 +61,17 @@ def _redirect(request: HttpRequest, url: str) -> HttpResponse:
 def _issued(request: HttpRequest, result: ChangeResult, done: str) -> None:
     invoice = result.invoice
     if invoice is None:
-        messages.success(request, f"{done} Nothing to invoice.")
+        messages.success(request, _("%(done)s Nothing to invoice.") % {"done": done})
     else:
         messages.success(
-            request, f"{done} Invoice {invoice.number} issued: {invoice.total:.2f} {invoice.currency}."
+            request,
+            _("%(done)s Invoice %(number)s issued: %(total)s %(currency)s.")
+            % {
+                "done": done,
+                "number": invoice.number,
+                "total": f"{invoice.total:.2f}",
+                "currency": invoice.currency,
+            },
         )
 
 
@@ -332,7 +340,11 @@ def pbx_auto_renew(request: HttpRequest, pbx_id: int) -> HttpResponse:
     pbx = selectors.pbx_get(actor=actor, pbx_id=pbx_id)
     wanted = request.POST.get("auto_renew") == "on"
     services.pbx_set_auto_renew(actor=actor, pbx_id=pbx.pk, auto_renew=wanted)
-    messages.success(request, f"Auto-renew {'on' if wanted else 'off'} for {pbx.name} (R-EX-4).")
+    messages.success(
+        request,
+        (_("Auto-renew on for %(name)s (R-EX-4).") if wanted else _("Auto-renew off for %(name)s (R-EX-4)."))
+        % {"name": pbx.name},
+    )
     return redirect("pbx:detail", pbx_id=pbx.pk)
 
 
@@ -343,7 +355,11 @@ def subscription_auto_renew(request: HttpRequest, subscription_id: int) -> HttpR
     sub = selectors.subscription_get(actor=actor, subscription_id=subscription_id)
     wanted = request.POST.get("auto_renew") == "on"
     services.subscription_set_auto_renew(actor=actor, subscription_id=sub.pk, auto_renew=wanted)
-    messages.success(request, f"Auto-renew {'on' if wanted else 'off'} for {sub.product.name} (R-EX-4).")
+    messages.success(
+        request,
+        (_("Auto-renew on for %(name)s (R-EX-4).") if wanted else _("Auto-renew off for %(name)s (R-EX-4)."))
+        % {"name": sub.product.name},
+    )
     return redirect("pbx:detail", pbx_id=sub.pbx_id)
 
 
@@ -379,7 +395,7 @@ def ssh_open(request: HttpRequest, pbx_id: int) -> HttpResponse:
             form_error(form, exc)
         else:
             closes = timezone.localtime(window.closes_at).strftime("%Y-%m-%d %H:%M %Z")
-            messages.success(request, f"SSH port 2222 open until {closes}.")
+            messages.success(request, _("SSH port 2222 open until %(closes)s.") % {"closes": closes})
             return _to_tab(pbx, "access")
     # Refused: the page again with the value typed and the error at the field (issue 16).
     return _detail_page(request, pbx, status=400, open_tab="access", ssh_form=form)
@@ -391,7 +407,7 @@ def ssh_close(request: HttpRequest, pbx_id: int) -> HttpResponse:
     actor = actor_of(request)
     pbx = selectors.pbx_get(actor=actor, pbx_id=pbx_id)
     closed = services.ssh_close(actor=actor, pbx_id=pbx.pk, now=timezone.now())
-    messages.success(request, "SSH closed." if closed else "SSH was not open.")
+    messages.success(request, _("SSH closed.") if closed else _("SSH was not open."))
     return _to_tab(pbx, "access")
 
 
@@ -418,7 +434,7 @@ def correction_file(request: HttpRequest, pbx_id: int) -> HttpResponse:
             form_error(form, exc)
         else:
             messages.success(
-                request, "Correction request filed; the vendor's staff will review it (R-PBX-10)."
+                request, _("Correction request filed; the vendor's staff will review it (R-PBX-10).")
             )
             return _to_tab(pbx, "corrections")
     context = {"pbx": pbx, "form": form}
@@ -458,7 +474,11 @@ def staff_correction_apply(request: HttpRequest, correction_id: int) -> HttpResp
         actor=actor_of(request), correction_id=correction_id, today=vendor_today()
     )
     numbers = ", ".join(f"{d.number} ({d.total:.2f} {d.currency})" for d in documents) or "nothing to invoice"
-    messages.success(request, f"Correction #{correction_id} applied: {numbers}.")
+    messages.success(
+        request,
+        _("Correction #%(correction_id)s applied: %(numbers)s.")
+        % {"correction_id": correction_id, "numbers": numbers},
+    )
     return redirect("pbx:staff_corrections")
 
 
@@ -472,7 +492,7 @@ def staff_correction_reject(request: HttpRequest, correction_id: int) -> HttpRes
         services.correction_reject(
             actor=actor, correction_id=correction.pk, reason=form.cleaned_data["reason"], today=vendor_today()
         )
-        messages.success(request, f"Correction #{correction.pk} rejected.")
+        messages.success(request, _("Correction #%(pk)s rejected.") % {"pk": correction.pk})
     else:
-        messages.error(request, "A reason is required to reject a correction.")
+        messages.error(request, _("A reason is required to reject a correction."))
     return redirect("pbx:staff_corrections")

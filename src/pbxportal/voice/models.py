@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CallKind(models.TextChoices):
-    VOICE = "voice", "Voice"
-    SMS = "sms", "SMS"
+    VOICE = "voice", _("Voice")
+    SMS = "sms", _("SMS")
 
 
 class CallRecord(models.Model):
@@ -98,16 +98,16 @@ class UsageMonth(models.Model):
 
 
 class NumberOrderKind(models.TextChoices):
-    NEW = "new", "New number"
-    PORTING = "porting", "Porting"
+    NEW = "new", _("New number")
+    PORTING = "porting", _("Porting")
 
 
 class NumberOrderStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SUBMITTED = "submitted", "Submitted"
-    IN_REVIEW = "in_review", "In review"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    IN_REVIEW = "in_review", _("In review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
 
 
 class NumberOrder(models.Model):
@@ -170,10 +170,10 @@ class NumberDocument(models.Model):
 
 
 class BundleSwitchStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    APPROVED = "approved", "Approved (applies on the 1st)"
-    APPLIED = "applied", "Applied"
-    REJECTED = "rejected", "Rejected"
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved (applies on the 1st)")
+    APPLIED = "applied", _("Applied")
+    REJECTED = "rejected", _("Rejected")
 
 
 class BundleSwitchTicket(models.Model):

@@ -28,7 +28,8 @@ AREAS = ("CTA1", "CTA2", "CTA3", "CTA4", "CTA5", "CTA6")
 
 
 def _refused(request: HttpRequest, exc: ApplicationError) -> None:
-    messages.error(request, plain_message(exc) + (f" (rule {exc.rule})" if exc.rule else ""))
+    rule = " " + _("(rule %(rule)s)") % {"rule": exc.rule} if exc.rule else ""
+    messages.error(request, plain_message(exc) + rule)
 
 
 @portal_view
@@ -101,7 +102,7 @@ def number_document_upload(request: HttpRequest, number_order_id: int) -> HttpRe
             name=request.POST.get("name", ""),
             upload=request.FILES.get("file"),
         )
-        messages.success(request, "Document uploaded.")
+        messages.success(request, _("Document uploaded."))
     except ApplicationError as exc:
         if exc.status == 404:
             raise
@@ -114,7 +115,7 @@ def number_document_upload(request: HttpRequest, number_order_id: int) -> HttpRe
 def number_order_submit(request: HttpRequest, number_order_id: int) -> HttpResponse:
     try:
         services.number_order_submit(actor=actor_of(request), order_id=number_order_id)
-        messages.success(request, "Order submitted for review.")
+        messages.success(request, _("Order submitted for review."))
     except ApplicationError as exc:
         if exc.status == 404:
             raise
@@ -132,7 +133,7 @@ def number_order_draft(request: HttpRequest, number_order_id: int) -> HttpRespon
             address=request.POST.get("address", ""),
             number=request.POST.get("number", ""),
         )
-        messages.success(request, "Draft saved.")
+        messages.success(request, _("Draft saved."))
     except ApplicationError as exc:
         if exc.status == 404:
             raise
@@ -150,7 +151,7 @@ def number_order_draft_delete(request: HttpRequest, number_order_id: int) -> Htt
             raise
         _refused(request, exc)
         return redirect("voice:number_order", number_order_id=number_order_id)
-    messages.success(request, "Draft deleted.")
+    messages.success(request, _("Draft deleted."))
     return redirect("voice:numbers")
 
 
@@ -210,8 +211,12 @@ def usage(request: HttpRequest, pbx_id: int) -> HttpResponse:
                 "type": "line",
                 "labels": by_day["labels"],
                 "series": [
-                    {"label": "Allowance used (min)", "data": by_day["used"]},
-                    {"label": "Pool (min)", "data": [by_day["pool"]] * len(by_day["labels"]), "dashed": True},
+                    {"label": _("Allowance used (min)"), "data": by_day["used"]},
+                    {
+                        "label": _("Pool (min)"),
+                        "data": [by_day["pool"]] * len(by_day["labels"]),
+                        "dashed": True,
+                    },
                 ],
             },
             "allowance_days": list(zip(by_day["labels"], by_day["used"], strict=True)),
@@ -220,7 +225,10 @@ def usage(request: HttpRequest, pbx_id: int) -> HttpResponse:
                 "type": "bar",
                 "labels": by_area["labels"],
                 "series": [
-                    {"label": f"Cost ({pbx.partner.price_book.currency})", "data": by_area["amounts"]}
+                    {
+                        "label": _("Cost (%(currency)s)") % {"currency": pbx.partner.price_book.currency},
+                        "data": by_area["amounts"],
+                    }
                 ],
             },
             "area_costs": list(zip(by_area["labels"], by_area["amounts"], strict=True)),
@@ -240,7 +248,7 @@ def bundle_switch(request: HttpRequest, pbx_id: int) -> HttpResponse:
             note=request.POST.get("note", ""),
             today=vendor_today(),
         )
-        messages.success(request, "Bundle switch requested: customer care applies it from the next month.")
+        messages.success(request, _("Bundle switch requested: customer care applies it from the next month."))
     except ApplicationError as exc:
         if exc.status == 404:
             raise
@@ -286,7 +294,9 @@ def staff_number_order_decide(request: HttpRequest, number_order_id: int) -> Htt
             )
         else:
             services.number_order_review(actor=actor, order_id=number_order_id)
-        messages.success(request, f"Order {number_order_id}: done.")
+        messages.success(
+            request, _("Order %(number_order_id)s: done.") % {"number_order_id": number_order_id}
+        )
     except ApplicationError as exc:
         if exc.status in (403, 404):
             raise

@@ -1,15 +1,23 @@
 """``{{ amount|money:currency }}``: an amount with the currency's minor units, keeping the extra
-decimals of per-minute rates (R-CAT-6: rates keep at least 6 decimals, lines are rounded)."""
+decimals of per-minute rates (R-CAT-6: rates keep at least 6 decimals, lines are rounded).
+
+The separators follow the page's language (docs/ui.md "Languages"): ``1,234.56 EUR`` in English,
+``1.234,56 EUR`` in Italian; the ISO currency code always follows the amount."""
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.utils import translation
 
 from pbxportal.core.money import CurrencyError, minor_units
 
 register = template.Library()
+
+# Languages that write 1.234,56 (thousands dot, decimal comma).
+COMMA_DECIMALS = frozenset({"it"})
+_SWAP = str.maketrans(",.", ".,")
 
 
 @register.filter
@@ -25,4 +33,6 @@ def money(amount: object, currency: str = "") -> str:
     exponent = value.normalize().as_tuple().exponent
     digits = max(places, -exponent if isinstance(exponent, int) else places)
     text = f"{value:,.{digits}f}"
+    if translation.get_language() in COMMA_DECIMALS:
+        text = text.translate(_SWAP)
     return f"{text} {currency}".strip()

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from pbxportal.catalog.models import Plan
@@ -309,7 +310,7 @@ def _notify_area_manager(pbx: Pbx, today: date) -> None:
         return
     transaction.on_commit(
         lambda: send_mail(
-            f"PBX {pbx.name} restored by {pbx.partner.name}",
+            gettext("PBX %(pbx)s restored by %(partner)s") % {"pbx": pbx.name, "partner": pbx.partner.name},
             f"{pbx.partner.name} added back a user licence to PBX {pbx.name} (serial {pbx.serial}) on "
             f"{today.isoformat()}, which stops its deletion countdown (R-PBX-9).",
             None,
