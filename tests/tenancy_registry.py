@@ -301,3 +301,19 @@ def _template(partner: Partner) -> str:
 def _template_version(partner: Partner) -> int:
     """A template's version number (a staff page: a partner is refused before any lookup)."""
     return 1
+
+
+@builder("method_id")
+def _saved_method(partner: Partner) -> int:
+    """A card the victim saved with a provider (issue 14 item 6: /payments/methods/<id>/...)."""
+    import secrets
+
+    from pbxportal.payments.models import SavedPaymentMethod
+
+    ref = secrets.token_hex(6)
+    return SavedPaymentMethod.objects.create(
+        partner=partner,
+        provider="sandbox",
+        customer_ref=f"cus_victim_{ref}",
+        method_ref=f"pm_victim_{ref}",
+    ).pk

@@ -11,7 +11,7 @@ and retried on the days of ``AUTO_CHARGE_RETRY_DAYS`` (day offsets from the issu
 ``core/retry.py``) by the billing clock's ``auto_charge`` job. Each attempt is a ``ChargeAttempt``
 row (amount, result, provider reference, decline reason). A failed attempt changes nothing on the
 invoice: it stays due and the overdue stages run as usual. A succeeded one is applied like any
-payment (``services._apply``): to the invoice up to what is due, anything more (a checkout paid
+payment (``applying.payment_apply``): to the invoice up to what is due, anything more (a checkout paid
 meanwhile) to account credit.
 """
 
@@ -33,6 +33,7 @@ from pbxportal.common.tenancy import get_scoped
 from pbxportal.common.timeutil import vendor_today
 from pbxportal.core.retry import attempt_on, next_attempt, parse_schedule
 from pbxportal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
+from pbxportal.payments.applying import payment_apply as _apply
 from pbxportal.payments.models import (
     AttemptStatus,
     ChargeAttempt,
@@ -280,8 +281,6 @@ def attempt_settle(*, reference: str, result: ChargeResult, day: date) -> Charge
             return attempt
         attempt.provider_ref = result.provider_ref[:120]
         if result.status == "succeeded":
-            from pbxportal.payments.services import _apply
-
             assert attempt.amount is not None
             payment = (
                 Payment.objects.filter(provider_ref=result.provider_ref).first()

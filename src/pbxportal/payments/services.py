@@ -17,6 +17,7 @@ from pbxportal.common.timeutil import vendor_today
 from pbxportal.core.money import round_line
 from pbxportal.invoicing import credits
 from pbxportal.invoicing.models import AccountCreditEntry, Invoice, InvoiceKind, InvoiceStatus
+from pbxportal.payments.applying import payment_apply as _apply
 from pbxportal.payments.models import Checkout, CheckoutStatus, Method, Payment, WebhookEvent
 from pbxportal.payments.providers import InvalidSignature, ProviderEvent, enabled_providers, provider
 
@@ -41,41 +42,6 @@ def _payable_amount(invoice: Invoice, amount: Decimal | None) -> Decimal:
             fields={"amount": "more than due"},
         )
     return amount
-
-
-def _apply(
-    *,
-    invoice_id: int,
-    amount: Decimal,
-    currency: str,
-    method: str,
-    received_on: date,
-    provider_ref: str | None = None,
-    checkout: Checkout | None = None,
-    pi_number: str = "",
-    recorded_by: Actor | None = None,
-    idempotency_key: str | None = None,
-) -> Payment:
-    """Record a payment and allocate it (invoicing/credits.py): to its invoice up to what is due,
-    the rest (a second concurrent payment, an overpayment) to account credit, applied onwards."""
-    invoice = Invoice.objects.get(pk=invoice_id)
-    if currency != invoice.currency:
-        raise ApplicationError(f"currency: {currency}; the invoice is in {invoice.currency}.", rule="R-INV-4")
-    payment = Payment.objects.create(
-        partner_id=invoice.partner_id,
-        invoice=invoice,
-        method=method,
-        amount=amount,
-        currency=currency,
-        received_on=received_on,
-        provider_ref=provider_ref,
-        checkout=checkout,
-        pi_number=pi_number[:60],
-        recorded_by=recorded_by.user if recorded_by else None,
-        idempotency_key=idempotency_key,
-    )
-    credits.payment_allocate(payment=payment, invoice_id=invoice.pk, on=received_on)
-    return payment
 
 
 def checkout_start(
