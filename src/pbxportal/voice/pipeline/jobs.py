@@ -66,6 +66,7 @@ class ImportResult:
     job: ImportJob
     months: list[MonthRated]
     seconds: float
+    pbx_ids: frozenset[int] = frozenset()  # PBXs of the records stored or found stored
 
     @property
     def exit_code(self) -> int:
@@ -173,7 +174,10 @@ def _rate_and_finish(run: _Run, started: float) -> ImportResult:
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.DONE, finished_at=timezone.now())
     job.refresh_from_db()
     return ImportResult(
-        job=job, months=[months[key] for key in sorted(months)], seconds=time.perf_counter() - started
+        job=job,
+        months=[months[key] for key in sorted(months)],
+        seconds=time.perf_counter() - started,
+        pbx_ids=frozenset(run.pbx_ids),
     )
 
 
@@ -199,6 +203,7 @@ class _Run:
         self.ratings: dict[tuple[int, date], Any] = {}
         self.e164: dict[tuple[str, str], str] = {}
         self.conflicted = False  # a stored record met: look identities up from now on
+        self.pbx_ids: set[int] = set()  # PBXs of the records stored or found stored
 
     def rating(self, pbx_id: int, month: date) -> Any:
         if (pbx_id, month) not in self.ratings:
@@ -254,6 +259,7 @@ def store_and_rate(run: _Run, chunk: Chunk) -> None:
     now = timezone.now()
     with transaction.atomic():
         for (pbx_id, month), key in groups:
+            run.pbx_ids.add(pbx_id)
             records = table.filter(pa.array(group_keys == key))
             usage = _usage_locked(pbx_id, month)
             if not (run.resuming or run.conflicted):
