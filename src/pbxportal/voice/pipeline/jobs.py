@@ -38,6 +38,7 @@ from pbxportal.voice.pipeline.bulk import read_portal
 from pbxportal.voice.pipeline.common import CHUNK_LINES, RATE_SLICE, _kill_point, _size
 from pbxportal.voice.pipeline.rate import (
     MonthRated,
+    Numbers,
     SliceOutcome,
     _usage_locked,
     apply_rated,
@@ -201,7 +202,7 @@ class _Run:
         self.touched: set[tuple[int, date]] = set()  # months left for ``month_rate``
         self.rated: dict[tuple[int, date], MonthRated] = {}  # months rated as stored
         self.ratings: dict[tuple[int, date], Any] = {}
-        self.e164: dict[tuple[str, str], str] = {}
+        self.e164 = Numbers()
         self.conflicted = False  # a stored record met: look identities up from now on
         self.pbx_ids: set[int] = set()  # PBXs of the records stored or found stored
 

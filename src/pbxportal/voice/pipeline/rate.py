@@ -345,6 +345,34 @@ _AREAS = pa.array(["", "CTA1", "CTA2", "CTA3", "CTA4", "CTA5", "CTA6"], pa.strin
 _NO_TRUNK = "the PBX has no voice trunk (CLASSOUND) this month"
 
 
+class Numbers:
+    """Callees in E.164 ('' when not a valid number) per region, kept as Arrow arrays across an
+    import's slices: a slice's callees are looked up vectorised (``index_in``), and only the ones
+    not seen before are normalised in Python."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, tuple[pa.Array, pa.Array]] = {}
+
+    def of(self, callees: pa.Array | pa.ChunkedArray, region: str) -> pa.Array:
+        callees = callees.combine_chunks() if isinstance(callees, pa.ChunkedArray) else callees
+        empty = pa.array([], pa.string())
+        texts, numbers = self.known.get(region, (empty, empty))
+        at = pc.index_in(callees, value_set=texts)
+        if at.null_count:
+            missing = pc.unique(callees.filter(pc.is_null(at))).to_pylist()
+            found = []
+            for text in missing:
+                try:
+                    found.append(normalise(text, region))
+                except InvalidNumber:
+                    found.append("")
+            texts = pa.concat_arrays([texts, pa.array(missing, pa.string())])
+            numbers = pa.concat_arrays([numbers, pa.array(found, pa.string())])
+            self.known[region] = (texts, numbers)
+            at = pc.index_in(callees, value_set=texts)
+        return numbers.take(at)
+
+
 @dataclass
 class SliceOutcome:
     """What ``rate_slice`` calls of one PBX-month leave for ``apply_rated`` (the database part)."""
@@ -357,7 +385,7 @@ class SliceOutcome:
 
 
 def rate_records(
-    usage: UsageMonth, records: pa.Table, rating: Any, *, job_id: int, e164: dict[tuple[str, str], str]
+    usage: UsageMonth, records: pa.Table, rating: Any, *, job_id: int, e164: Numbers
 ) -> pa.Table:
     """Rate new records of a month (all after its ``rated_through``) in memory from its state,
     then save the state and count the job's figures (``rate_slice`` + ``apply_rated``)."""
@@ -373,7 +401,7 @@ def rate_slice(
     rating: Any,
     *,
     job_id: int,
-    e164: dict[tuple[str, str], str],
+    e164: Numbers,
     outcome: SliceOutcome,
 ) -> pa.Table:
     """Rate new records of a month (all after its ``rated_through``, in draw order: start, then
@@ -383,7 +411,7 @@ def rate_slice(
     Advances the month's state in memory (``apply_rated`` saves it and counts the job's
     rated/free/charged and rating errors, in the caller's transaction). Returns the rating
     columns, row for row: area, billed_seconds, free_seconds, charged_units, amount, capped,
-    error, callee_e164 (amount in millionths). ``e164`` caches normalised numbers across chunks.
+    error, callee_e164 (amount in millionths). ``e164`` keeps normalised numbers across slices.
     """
     started = time.perf_counter()
     key = str(usage.pbx_id)
@@ -420,19 +448,7 @@ def rate_slice(
         errors[row] = error
         reasons[_reason_key(error)] += 1
         problems.append(ImportProblem(job_id=job_id, line=int(lines[row]), kind="rating", reason=error[:300]))
-    callee = pc.dictionary_encode(records.column("callee").combine_chunks())
-    numbers = []
-    for text in callee.dictionary.to_pylist():
-        number = e164.get((text, region))
-        if number is None:
-            try:
-                number = normalise(text, region)
-            except InvalidNumber:
-                number = ""
-            e164[(text, region)] = number
-        numbers.append(number)
-    failed_array = pa.array(failed)
-    callee_e164 = pc.if_else(failed_array, "", pa.array(numbers, pa.string()).take(callee.indices))
+    callee_e164 = pc.if_else(pa.array(failed), "", e164.of(records.column("callee"), region))
     micro = rated.amount_micro
     result = pa.table(
         {
