@@ -17,7 +17,7 @@ from django.test import Client
 from pbxportal.cli import main
 from pbxportal.voice import pipeline
 from pbxportal.voice.models import CallRecord, ImportJob, ImportProblem, UsageMonth
-from tests.voice.builders import AU_FIXED, IT_FIXED, UNKNOWN, VoiceWorld, portal_csv
+from tests.voice.builders import AE_MOBILE, AU_FIXED, IT_FIXED, UNKNOWN, VoiceWorld, portal_csv
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -185,6 +185,36 @@ def test_cta2_sms_allowance_continues_across_files(world: VoiceWorld, tmp_path: 
     incremental = snapshot(pbx.pk)
     pipeline.month_rate(pbx.pk, date(2025, 3, 1), full=True)
     assert snapshot(pbx.pk) == incremental
+
+
+@pytest.mark.parametrize("slice_size", ["7", "1"])
+def test_rating_in_slices_while_the_copy_streams_equals_rating_at_once(
+    world: VoiceWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slice_size: str
+) -> None:
+    # given a CTA2 PBX (allowance minutes and 50 free SMS) and one file of calls, SMS and unknown
+    # destinations out of start order, several records starting at the same second
+    pbx = world.cta2_pbx(start=date(2025, 2, 3))
+    rows = []
+    for n in range(90):
+        start = at(2 + (n * 7) % 20, 9, (n * 11) % 3)
+        if n % 3 != 2:
+            rows.append((f"s{n:02d}", pbx.serial, start, AE_MOBILE, 0, "sms"))
+        else:
+            callee = UNKNOWN if n % 10 == 5 else AE_MOBILE if n % 2 else IT_FIXED
+            rows.append((f"c{n:02d}", pbx.serial, start, callee, 900 + n, "voice"))
+    # when it is imported rated in slices of a few records, each slice's COPY streaming while
+    # the next is rated (PBXPORTAL_IMPORT_RATE_SLICE)
+    monkeypatch.setenv("PBXPORTAL_IMPORT_RATE_SLICE", slice_size)
+    result = pipeline.import_file(portal_csv(tmp_path / "s.csv", rows), cdr_format="csv")
+    # then it was rated as it was stored, and the ratings and the month's state equal one rating
+    # of the whole month at once, to the micro-cent (the allowances drawn in start order)
+    assert [month.rated for month in result.months] == [90]
+    assert result.job.rated + sum(result.job.rating_errors.values()) == 90
+    sliced = snapshot(pbx.pk)
+    usage = UsageMonth.objects.get(pbx=pbx)
+    assert usage.sms_used == 50 and usage.errors == 3 and usage.allowance_used > 0
+    pipeline.month_rate(pbx.pk, date(2025, 3, 1), full=True)
+    assert snapshot(pbx.pk) == sliced
 
 
 def test_no_usage_invoice_while_records_are_unrated(world: VoiceWorld, tmp_path: Path) -> None:

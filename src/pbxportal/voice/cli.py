@@ -64,7 +64,7 @@ def _import(args: argparse.Namespace) -> int:
         # Without --pbx: the job is the partner's when all its records are of that partner's PBXs.
         from pbxportal.voice.services import import_job_assign_partner
 
-        job = import_job_assign_partner(job)
+        job = import_job_assign_partner(job, pbx_ids=result.pbx_ids)
     shown = _print_problems(job.pk, args.file, MAX_ERRORS_SHOWN)
     if job.errors > shown:
         print(

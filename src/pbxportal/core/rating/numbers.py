@@ -67,6 +67,12 @@ def normalise(number: str, default_region: str) -> str:
     return e164
 
 
+def normalise_checked(number: str, default_region: str) -> tuple[str | None, str]:
+    """``normalise`` without the exception, for loops over many numbers: (E.164, "") or
+    (None, the reason ``InvalidNumber`` would carry)."""
+    return _normalise(number, default_region.upper())
+
+
 def clear_cache() -> None:
     """Forget cached results (benchmarks measure a cold start with it)."""
     _normalise.cache_clear()

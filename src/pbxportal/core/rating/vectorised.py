@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 
 from pbxportal.core.money import round_line
 from pbxportal.core.rating.allowance import AllowancePool, month_bounds, period_label, zone
-from pbxportal.core.rating.numbers import InvalidNumber, normalise
+from pbxportal.core.rating.numbers import InvalidNumber, normalise_checked
 from pbxportal.core.rating.rate import (
     AMOUNT_PLACES,
     AllowanceUsage,
@@ -201,11 +201,10 @@ def _resolve(texts: list[str], regions: list[str], index: _PrefixIndex) -> _Dest
     numbers = np.zeros(count, dtype=np.int64)
     digits = np.zeros(count, dtype=np.int64)
     for position, (text, region) in enumerate(zip(texts, regions, strict=True)):
-        try:
-            normalised = normalise(text, region)
-        except InvalidNumber as exc:
+        normalised, reason = normalise_checked(text, region)
+        if normalised is None:
             error[position] = _INVALID_NUMBER
-            message[position] = str(exc)
+            message[position] = str(InvalidNumber(text, reason))
             continue
         e164[position] = normalised
         numbers[position] = int(normalised[1:])

@@ -4,45 +4,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('voice', '0003_import_jobs_and_incremental_rating'),
+        ("voice", "0003_import_jobs_and_incremental_rating"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='importjob',
-            name='lines_read',
-            field=models.PositiveBigIntegerField(default=0, help_text='lines read so far'),
+            model_name="importjob",
+            name="lines_read",
+            field=models.PositiveBigIntegerField(default=0, help_text="lines read so far"),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='lines_total',
-            field=models.PositiveBigIntegerField(default=0, help_text='lines of the stored file'),
+            model_name="importjob",
+            name="lines_total",
+            field=models.PositiveBigIntegerField(default=0, help_text="lines of the stored file"),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='progress_at',
+            model_name="importjob",
+            name="progress_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='started_at',
+            model_name="importjob",
+            name="started_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='stored_file',
+            model_name="importjob",
+            name="stored_file",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='tz_name',
+            model_name="importjob",
+            name="tz_name",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AlterField(
-            model_name='importjob',
-            name='status',
-            field=models.CharField(choices=[('queued', 'Queued'), ('storing', 'Storing'), ('rating', 'Rating'), ('done', 'Done'), ('failed', 'Failed')], default='storing', max_length=10),
+            model_name="importjob",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("storing", "Storing"),
+                    ("rating", "Rating"),
+                    ("done", "Done"),
+                    ("failed", "Failed"),
+                ],
+                default="storing",
+                max_length=10,
+            ),
         ),
     ]

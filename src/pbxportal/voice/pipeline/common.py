@@ -13,6 +13,7 @@ from django.db import connection
 
 CHUNK_LINES = 100_000
 RATE_CHUNK = 250_000
+RATE_SLICE = 20_000  # records rated while the previous slice's COPY runs (jobs._store_group)
 IDENTITY_MAX = 80
 KILL_ENV = "PBXPORTAL_IMPORT_KILL_AT"  # test hook: storing | rating | writeback
 

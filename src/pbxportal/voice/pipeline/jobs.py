@@ -35,15 +35,18 @@ from pbxportal.voice.models import (
     UsageMonth,
 )
 from pbxportal.voice.pipeline.bulk import read_portal
-from pbxportal.voice.pipeline.common import CHUNK_LINES, _kill_point, _size
+from pbxportal.voice.pipeline.common import CHUNK_LINES, RATE_SLICE, _kill_point, _size
 from pbxportal.voice.pipeline.rate import (
     MonthRated,
+    Numbers,
+    SliceOutcome,
     _usage_locked,
+    apply_rated,
     count_rated,
     first_unrated,
     month_rate,
     pending_months,
-    rate_records,
+    rate_slice,
 )
 from pbxportal.voice.pipeline.reader import (
     Chunk,
@@ -53,7 +56,7 @@ from pbxportal.voice.pipeline.reader import (
     numbered_lines,
     portal_record_problem,
 )
-from pbxportal.voice.pipeline.store import _insert, _Pbxs, insert_rated, month_has_records, stored_identities
+from pbxportal.voice.pipeline.store import _insert, _Pbxs, month_has_records, rated_copy, stored_identities
 from pbxportal.voice.rating import month_rating
 
 # --- Jobs ---------------------------------------------------------------------------------------
@@ -64,6 +67,7 @@ class ImportResult:
     job: ImportJob
     months: list[MonthRated]
     seconds: float
+    pbx_ids: frozenset[int] = frozenset()  # PBXs of the records stored or found stored
 
     @property
     def exit_code(self) -> int:
@@ -171,7 +175,10 @@ def _rate_and_finish(run: _Run, started: float) -> ImportResult:
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.DONE, finished_at=timezone.now())
     job.refresh_from_db()
     return ImportResult(
-        job=job, months=[months[key] for key in sorted(months)], seconds=time.perf_counter() - started
+        job=job,
+        months=[months[key] for key in sorted(months)],
+        seconds=time.perf_counter() - started,
+        pbx_ids=frozenset(run.pbx_ids),
     )
 
 
@@ -195,8 +202,9 @@ class _Run:
         self.touched: set[tuple[int, date]] = set()  # months left for ``month_rate``
         self.rated: dict[tuple[int, date], MonthRated] = {}  # months rated as stored
         self.ratings: dict[tuple[int, date], Any] = {}
-        self.e164: dict[tuple[str, str], str] = {}
+        self.e164 = Numbers()
         self.conflicted = False  # a stored record met: look identities up from now on
+        self.pbx_ids: set[int] = set()  # PBXs of the records stored or found stored
 
     def rating(self, pbx_id: int, month: date) -> Any:
         if (pbx_id, month) not in self.ratings:
@@ -252,6 +260,7 @@ def store_and_rate(run: _Run, chunk: Chunk) -> None:
     now = timezone.now()
     with transaction.atomic():
         for (pbx_id, month), key in groups:
+            run.pbx_ids.add(pbx_id)
             records = table.filter(pa.array(group_keys == key))
             usage = _usage_locked(pbx_id, month)
             if not (run.resuming or run.conflicted):
@@ -307,22 +316,38 @@ def _store_group(
         run.touched.add((pbx_id, month))
         return inserted + own, records.num_rows - inserted - own
     _kill_point("rating")
-    ratings = rate_records(usage, fresh, run.rating(pbx_id, month), job_id=job.pk, e164=run.e164)
+    rating = run.rating(pbx_id, month)
+    # In draw order (start, then identity: ``rate_batch``'s), so that rating slice after slice
+    # from the state the previous one left equals rating the whole group at once.
+    fresh = fresh.take(pc.sort_indices(fresh, [("start", "ascending"), ("identity", "ascending")]))
     count = fresh.num_rows
     at = pa.scalar(now, pa.timestamp("us", tz="UTC"))
-    columns = {
-        "pbx_id": pa.array(np.full(count, pbx_id, dtype=np.int64)),
-        "month": pa.repeat(pa.scalar(month, pa.date32()), count),
-        "job_id": pa.array(np.full(count, job.pk, dtype=np.int64)),
-        "rated_at": pa.repeat(at, count),
-        "imported_at": pa.repeat(at, count),
-    }
-    whole = fresh
-    for name, column in (*columns.items(), *zip(ratings.column_names, ratings.columns, strict=True)):
-        whole = whole.append_column(name, column)
-    insert_rated(whole)
+    outcome = SliceOutcome()
+    step = _size("PBXPORTAL_IMPORT_RATE_SLICE", RATE_SLICE)
+    slices = []
+    # The COPY streams from a writer thread while the next slice is rated here: the database's
+    # work on slice k overlaps the rating of slice k+1 (``rate_slice`` touches no database).
+    with rated_copy() as send:
+        for first in range(0, count, step):
+            part = fresh.slice(first, step)
+            size = part.num_rows
+            ratings = rate_slice(usage, part, rating, job_id=job.pk, e164=run.e164, outcome=outcome)
+            columns = {
+                "pbx_id": pa.array(np.full(size, pbx_id, dtype=np.int64)),
+                "month": pa.repeat(pa.scalar(month, pa.date32()), size),
+                "job_id": pa.array(np.full(size, job.pk, dtype=np.int64)),
+                "rated_at": pa.repeat(at, size),
+                "imported_at": pa.repeat(at, size),
+            }
+            whole = part
+            for name, column in (*columns.items(), *zip(ratings.column_names, ratings.columns, strict=True)):
+                whole = whole.append_column(name, column)
+            send(whole)
+            slices.append(ratings)
+    apply_rated(usage, rating, outcome, job_id=job.pk)
     _kill_point("writeback")
-    count_rated(ratings)
+    for ratings in slices:
+        count_rated(ratings)
     done = run.rated.setdefault((pbx_id, month), MonthRated(pbx_id=pbx_id, month=month))
     done.rated += count
     done.chunks += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -345,15 +345,73 @@ _AREAS = pa.array(["", "CTA1", "CTA2", "CTA3", "CTA4", "CTA5", "CTA6"], pa.strin
 _NO_TRUNK = "the PBX has no voice trunk (CLASSOUND) this month"
 
 
-def rate_records(
-    usage: UsageMonth, records: pa.Table, rating: Any, *, job_id: int, e164: dict[tuple[str, str], str]
-) -> pa.Table:
-    """Rate new records of a month (all after its ``rated_through``) in memory from its state.
+class Numbers:
+    """Callees in E.164 ('' when not a valid number) per region, kept as Arrow arrays across an
+    import's slices: a slice's callees are looked up vectorised (``index_in``), and only the ones
+    not seen before are normalised in Python."""
 
-    Advances and saves the month's state and counts the job's rated/free/charged and rating
-    errors (the caller's transaction commits them with the records). Returns the rating
+    def __init__(self) -> None:
+        self.known: dict[str, tuple[pa.Array, pa.Array]] = {}
+
+    def of(self, callees: pa.Array | pa.ChunkedArray, region: str) -> pa.Array:
+        callees = callees.combine_chunks() if isinstance(callees, pa.ChunkedArray) else callees
+        empty = pa.array([], pa.string())
+        texts, numbers = self.known.get(region, (empty, empty))
+        at = pc.index_in(callees, value_set=texts)
+        if at.null_count:
+            missing = pc.unique(callees.filter(pc.is_null(at))).to_pylist()
+            found = []
+            for text in missing:
+                try:
+                    found.append(normalise(text, region))
+                except InvalidNumber:
+                    found.append("")
+            texts = pa.concat_arrays([texts, pa.array(missing, pa.string())])
+            numbers = pa.concat_arrays([numbers, pa.array(found, pa.string())])
+            self.known[region] = (texts, numbers)
+            at = pc.index_in(callees, value_set=texts)
+        return numbers.take(at)
+
+
+@dataclass
+class SliceOutcome:
+    """What ``rate_slice`` calls of one PBX-month leave for ``apply_rated`` (the database part)."""
+
+    rated: int = 0
+    charged: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    problems: list[ImportProblem] = field(default_factory=list)
+    allowance: Any = None
+
+
+def rate_records(
+    usage: UsageMonth, records: pa.Table, rating: Any, *, job_id: int, e164: Numbers
+) -> pa.Table:
+    """Rate new records of a month (all after its ``rated_through``) in memory from its state,
+    then save the state and count the job's figures (``rate_slice`` + ``apply_rated``)."""
+    outcome = SliceOutcome()
+    result = rate_slice(usage, records, rating, job_id=job_id, e164=e164, outcome=outcome)
+    apply_rated(usage, rating, outcome, job_id=job_id)
+    return result
+
+
+def rate_slice(
+    usage: UsageMonth,
+    records: pa.Table,
+    rating: Any,
+    *,
+    job_id: int,
+    e164: Numbers,
+    outcome: SliceOutcome,
+) -> pa.Table:
+    """Rate new records of a month (all after its ``rated_through``, in draw order: start, then
+    identity) in memory from its state; no database access, so it may run while a ``COPY`` is
+    streaming on the connection.
+
+    Advances the month's state in memory (``apply_rated`` saves it and counts the job's
+    rated/free/charged and rating errors, in the caller's transaction). Returns the rating
     columns, row for row: area, billed_seconds, free_seconds, charged_units, amount, capped,
-    error, callee_e164. ``e164`` caches normalised numbers across chunks.
+    error, callee_e164 (amount in millionths). ``e164`` keeps normalised numbers across slices.
     """
     started = time.perf_counter()
     key = str(usage.pbx_id)
@@ -390,65 +448,58 @@ def rate_records(
         errors[row] = error
         reasons[_reason_key(error)] += 1
         problems.append(ImportProblem(job_id=job_id, line=int(lines[row]), kind="rating", reason=error[:300]))
-    callee = pc.dictionary_encode(records.column("callee").combine_chunks())
-    numbers = []
-    for text in callee.dictionary.to_pylist():
-        number = e164.get((text, region))
-        if number is None:
-            try:
-                number = normalise(text, region)
-            except InvalidNumber:
-                number = ""
-            e164[(text, region)] = number
-        numbers.append(number)
-    failed_array = pa.array(failed)
-    callee_e164 = pc.if_else(failed_array, "", pa.array(numbers, pa.string()).take(callee.indices))
+    callee_e164 = pc.if_else(pa.array(failed), "", e164.of(records.column("callee"), region))
     micro = rated.amount_micro
-    amount = pc.binary_join_element_wise(
-        pa.array(micro // 1_000_000).cast(pa.string()),
-        pc.utf8_lpad(pa.array(micro % 1_000_000).cast(pa.string()), 6, "0"),
-        ".",
-    )
     result = pa.table(
         {
             "area": _AREAS.take(pa.array(rated.area.astype(np.int32))),
             "billed_seconds": pa.array(rated.billed_seconds),
             "free_seconds": pa.array(rated.free_seconds),
             "charged_units": pa.array(rated.charged_units),
-            "amount": amount,
+            "amount": pa.array(micro, pa.int64()),  # millionths (store.insert_rated)
             "capped": pa.array(rated.capped),
             "error": pa.array(errors, pa.string()),
             "callee_e164": callee_e164,
         }
     )
     good = ~failed
-    charged = int(np.count_nonzero(good & (micro != 0)))
-    rated_count = int(np.count_nonzero(good))
-    ImportJob.objects.filter(pk=job_id).update(
-        rated=F("rated") + rated_count,
-        free=F("free") + rated_count - charged,
-        charged=F("charged") + charged,
-    )
-    if reasons:
-        job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is not None:
-            merged = Counter({str(k): int(v) for k, v in job.rating_errors.items()}) + reasons
-            ImportJob.objects.filter(pk=job_id).update(rating_errors=dict(sorted(merged.items())))
-        ImportProblem.objects.bulk_create(problems, batch_size=5000)
+    outcome.charged += int(np.count_nonzero(good & (micro != 0)))
+    outcome.rated += int(np.count_nonzero(good))
+    outcome.reasons.update(reasons)
+    outcome.problems += problems
     allowance = rated.allowances.get((key, period))
     error_count = int(np.count_nonzero(failed))
     usage.calls += count
     usage.errors += error_count
     usage.amount += Decimal(int(micro.sum())).scaleb(-6)
-    usage.allowance_used = allowance.seconds_used if allowance else 0
-    usage.sms_used = allowance.sms_used if allowance else 0
+    if allowance is not None:
+        outcome.allowance = allowance
+        usage.allowance_used, usage.sms_used = allowance.seconds_used, allowance.sms_used
+    elif rating.context is None:
+        usage.allowance_used = usage.sms_used = 0
     last = pc.max(records.column("start")).as_py()
     usage.rated_through = _as_utc(last)
-    _finish_usage(usage, rating, allowance)
     result = result.replace_schema_metadata(
         {"errors": str(error_count), "seconds": str(time.perf_counter() - started)}
     )
     return result
+
+
+def apply_rated(usage: UsageMonth, rating: Any, outcome: SliceOutcome, *, job_id: int) -> None:
+    """Save the month's state ``rate_slice`` advanced and count the job's rated/free/charged and
+    rating errors (the caller's transaction commits them with the records)."""
+    ImportJob.objects.filter(pk=job_id).update(
+        rated=F("rated") + outcome.rated,
+        free=F("free") + outcome.rated - outcome.charged,
+        charged=F("charged") + outcome.charged,
+    )
+    if outcome.reasons:
+        job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is not None:
+            merged = Counter({str(k): int(v) for k, v in job.rating_errors.items()}) + outcome.reasons
+            ImportJob.objects.filter(pk=job_id).update(rating_errors=dict(sorted(merged.items())))
+        ImportProblem.objects.bulk_create(outcome.problems, batch_size=5000)
+    _finish_usage(usage, rating, outcome.allowance)
 
 
 def count_rated(ratings: pa.Table) -> None:

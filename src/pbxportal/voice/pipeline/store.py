@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -13,6 +15,7 @@ import pyarrow.csv as pacsv
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from psycopg.copy import QueuedLibpqWriter
 
 from pbxportal.common.timeutil import vendor_tz
 from pbxportal.core.rating.classify import FEATURE, INBOUND, INTERNAL
@@ -24,6 +27,7 @@ from pbxportal.voice.models import (
     ImportJob,
     ImportProblem,
 )
+from pbxportal.voice.pipeline import pgbinary
 from pbxportal.voice.pipeline.common import _db_time, _kill_point
 from pbxportal.voice.pipeline.reader import Chunk
 
@@ -139,7 +143,7 @@ def _insert(rows: list[tuple[Any, ...]], *, job_id: int, resuming: bool) -> tupl
         return inserted, own
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS voice_import_stage (pbx_id bigint, month date, identity varchar(80),"
+            'CREATE TEMP TABLE IF NOT EXISTS voice_import_stage (pbx_id bigint, month date, identity varchar(80) COLLATE "C",'
             " start timestamptz, caller varchar(80), callee varchar(80), billsec integer, kind varchar(5),"
             " job_id bigint, line integer) ON COMMIT DELETE ROWS"
         )
@@ -180,28 +184,30 @@ def _own_sqlite(rows: list[tuple[Any, ...]], job_id: int, inserted: int) -> int:
 
 # --- The fast path: records stored rated (jobs.store_and_rate) -------------------------------------
 
-_RATED_COLUMNS = (
-    "pbx_id",
-    "month",
-    "identity",
-    "start",
-    "caller",
-    "callee",
-    "billsec",
-    "kind",
-    "job_id",
-    "line",
-    "area",
-    "billed_seconds",
-    "free_seconds",
-    "charged_units",
-    "amount",
-    "capped",
-    "error",
-    "callee_e164",
-    "rated_at",
-    "imported_at",
+# In the binary COPY's order: fixed-width fields first (``pgbinary.encode_rows``).
+_RATED_FIELDS = (
+    ("pbx_id", "int8"),
+    ("month", "date"),
+    ("start", "timestamptz"),
+    ("billsec", "int4"),
+    ("job_id", "int8"),
+    ("line", "int4"),
+    ("billed_seconds", "int4"),
+    ("free_seconds", "int4"),
+    ("charged_units", "int4"),
+    ("amount", "micro"),
+    ("capped", "bool"),
+    ("rated_at", "timestamptz"),
+    ("imported_at", "timestamptz"),
+    ("identity", "text"),
+    ("caller", "text"),
+    ("callee", "text"),
+    ("kind", "text"),
+    ("area", "text"),
+    ("error", "text"),
+    ("callee_e164", "text"),
 )
+_RATED_COLUMNS = tuple(name for name, _ in _RATED_FIELDS)
 
 
 def month_has_records(pbx_id: int, month: date) -> bool:
@@ -214,7 +220,7 @@ def stored_identities(pbx_id: int, month: date, identities: pa.Array) -> dict[st
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS voice_import_keys (identity varchar(80)) ON COMMIT DELETE ROWS"
+                'CREATE TEMP TABLE IF NOT EXISTS voice_import_keys (identity varchar(80) COLLATE "C") ON COMMIT DELETE ROWS'
             )
             cursor.execute("TRUNCATE voice_import_keys")
             buffer = io.BytesIO()
@@ -242,26 +248,54 @@ def stored_identities(pbx_id: int, month: date, identities: pa.Array) -> dict[st
     return found
 
 
+@contextmanager
+def rated_copy() -> Iterator[Callable[[pa.Table], None]]:
+    """A function that stores rated records (as ``insert_rated``), all in one binary ``COPY``
+    sent by psycopg's writer thread (``QueuedLibpqWriter``): the caller rates the next records
+    while the server stores these. The connection is the COPY's until the block ends."""
+    if connection.vendor != "postgresql":
+        yield insert_rated
+        return
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        sql = f"COPY voice_callrecord ({', '.join(_RATED_COLUMNS)}) FROM STDIN (FORMAT binary)"
+        with raw.copy(sql, writer=QueuedLibpqWriter(raw)) as copy:
+            copy.write(pgbinary.HEADER)
+
+            def send(table: pa.Table) -> None:
+                copy.write(
+                    memoryview(pgbinary.encode_rows(table.select(list(_RATED_COLUMNS)), _RATED_FIELDS))
+                )
+
+            yield send
+            copy.write(pgbinary.TRAILER)
+
+
 def insert_rated(table: pa.Table) -> None:
-    """Rated records (``_RATED_COLUMNS``) in one ``COPY`` from Arrow (SQLite: ``executemany``)."""
+    """Rated records (``_RATED_FIELDS``; amount in millionths) in one binary ``COPY`` built from
+    Arrow (``pgbinary``: the server copies the values instead of parsing text); SQLite:
+    ``executemany``."""
     table = table.select(list(_RATED_COLUMNS))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Times as naive UTC text in a UTC session: pyarrow writes those ~20x faster than
-            # zoned ones (the zone lookup per value), and it is the same instant.
-            for name in ("start", "rated_at", "imported_at"):
-                at = table.column_names.index(name)
-                table = table.set_column(at, name, table.column(name).cast(pa.timestamp("us")))
-            cursor.execute("SET LOCAL TIME ZONE 'UTC'")
-            buffer = io.BytesIO()
-            pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False))
+            rows = pgbinary.encode_rows(table, _RATED_FIELDS)
             with cursor.cursor.copy(
-                f"COPY voice_callrecord ({', '.join(_RATED_COLUMNS)}) FROM STDIN (FORMAT csv)"
+                f"COPY voice_callrecord ({', '.join(_RATED_COLUMNS)}) FROM STDIN (FORMAT binary)"
             ) as copy:
-                copy.write(buffer.getvalue())
+                copy.write(pgbinary.HEADER)
+                copy.write(memoryview(rows))
+                copy.write(pgbinary.TRAILER)
             return
+        amount = _RATED_COLUMNS.index("amount")
         rows = [
-            tuple(_db_time(value) if isinstance(value, datetime) else value for value in row)
+            tuple(
+                Decimal(value).scaleb(-6)
+                if at == amount
+                else _db_time(value)
+                if isinstance(value, datetime)
+                else value
+                for at, value in enumerate(row)
+            )
             for row in zip(*(table.column(name).to_pylist() for name in _RATED_COLUMNS), strict=True)
         ]
         cursor.executemany(

@@ -22,7 +22,7 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -304,15 +304,25 @@ def stalled_imports_run(now: datetime, *, run: Callable[[int], Any] | None = Non
 # --- Jobs of the command line without --pbx -----------------------------------------------------
 
 
-def import_job_assign_partner(job: ImportJob) -> ImportJob:
+def import_job_assign_partner(job: ImportJob, *, pbx_ids: Iterable[int] | None = None) -> ImportJob:
     """A job without a PBX (``import-cdrs`` without ``--pbx``) belongs to no partner, so only
     staff see it. When every record of the file is of PBXs of one partner, the job is that
     partner's: the records it stored, and for duplicates the records stored by earlier imports of
     the same file. A record of an unknown PBX, or duplicates stored by another file, keep the
-    job staff-only (docs/usage-pipeline.md)."""
+    job staff-only (docs/usage-pipeline.md).
+
+    ``pbx_ids``: the PBXs of the file's records as the import found them (``ImportResult.pbx_ids``).
+    Without duplicates they are the PBXs of every record stored from this file, so the call-record
+    table (no index on ``job_id``) is not scanned for them."""
     if job.pbx_id is not None or job.partner_id is not None:
         return job
     if ImportProblem.objects.filter(job=job, kind="line", reason__startswith="unknown PBX serial").exists():
+        return job
+    if pbx_ids is not None and not job.duplicates:
+        partners = set(Pbx.objects.filter(pk__in=set(pbx_ids)).values_list("partner_id", flat=True))
+        if len(partners) == 1:
+            ImportJob.objects.filter(pk=job.pk).update(partner_id=partners.pop())
+            job.refresh_from_db()
         return job
     same_file = ImportJob.objects.filter(sha256=job.sha256, format=job.format, pbx__isnull=True)
     records = CallRecord.objects.filter(job_id__in=same_file.values("pk"))
