@@ -57,20 +57,21 @@ def version_add(
     template: DocumentTemplate, *, filename: str, content: bytes, source: str, user_id: int | None = None
 ) -> DocumentTemplateVersion:
     """The next version of ``template`` (under a row lock on the template, so two replacements
-    never take the same number)."""
-    DocumentTemplate.objects.select_for_update().filter(pk=template.pk).first()
-    last = template.versions.aggregate(last=Max("version"))["last"] or 0
-    return DocumentTemplateVersion.objects.create(
-        template=template,
-        version=last + 1,
-        filename=Path(filename).name[:200],
-        content_type=FORMATS[Path(filename).suffix.lower()][0],
-        content=content,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        source=source,
-        uploaded_by_id=user_id,
-    )
+    never take the same number; its own transaction when the caller has none)."""
+    with transaction.atomic():
+        DocumentTemplate.objects.select_for_update().filter(pk=template.pk).first()
+        last = template.versions.aggregate(last=Max("version"))["last"] or 0
+        return DocumentTemplateVersion.objects.create(
+            template=template,
+            version=last + 1,
+            filename=Path(filename).name[:200],
+            content_type=FORMATS[Path(filename).suffix.lower()][0],
+            content=content,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            source=source,
+            uploaded_by_id=user_id,
+        )
 
 
 def template_load(*, code: str, kind: str, country: str, title: str, path: Path) -> bool:
