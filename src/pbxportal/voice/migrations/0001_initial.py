@@ -6,297 +6,123 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("catalog", "0001_initial"),
-        ("invoicing", "0002_initial"),
-        ("pbx", "0001_initial"),
+        ('catalog', '0001_initial'),
+        ('invoicing', '0002_initial'),
+        ('pbx', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="NumberOrder",
+            name='NumberOrder',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(choices=[("new", "New number"), ("porting", "Porting")], max_length=10),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("draft", "Draft"),
-                            ("submitted", "Submitted"),
-                            ("in_review", "In review"),
-                            ("approved", "Approved"),
-                            ("rejected", "Rejected"),
-                        ],
-                        default="draft",
-                        max_length=10,
-                    ),
-                ),
-                ("address", models.TextField(blank=True, help_text="the customer's address (new numbers)")),
-                (
-                    "number",
-                    models.CharField(
-                        blank=True, help_text="E.164: the ported number, or the one assigned", max_length=20
-                    ),
-                ),
-                ("rejection_reason", models.CharField(blank=True, max_length=300)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("submitted_at", models.DateTimeField(blank=True, null=True)),
-                ("decided_on", models.DateField(blank=True, null=True)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "decided_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "pbx",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="number_orders",
-                        to="pbx.pbx",
-                    ),
-                ),
-                (
-                    "requirement",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="catalog.numberrequirement",
-                    ),
-                ),
-                (
-                    "subscription",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="pbx.subscription",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('new', 'New number'), ('porting', 'Porting')], max_length=10)),
+                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('in_review', 'In review'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='draft', max_length=10)),
+                ('address', models.TextField(blank=True, help_text="the customer's address (new numbers)")),
+                ('number', models.CharField(blank=True, help_text='E.164: the ported number, or the one assigned', max_length=20)),
+                ('rejection_reason', models.CharField(blank=True, max_length=300)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('submitted_at', models.DateTimeField(blank=True, null=True)),
+                ('decided_on', models.DateField(blank=True, null=True)),
+                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('pbx', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='number_orders', to='pbx.pbx')),
+                ('requirement', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.numberrequirement')),
+                ('subscription', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='pbx.subscription')),
             ],
             options={
-                "ordering": ["-created_at", "-id"],
+                'ordering': ['-created_at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="NumberDocument",
+            name='NumberDocument',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(help_text="which required document this is", max_length=200)),
-                ("file", models.FileField(upload_to="number-documents/%Y/%m/")),
-                ("original_name", models.CharField(max_length=200)),
-                ("content_type", models.CharField(max_length=60)),
-                ("size", models.PositiveIntegerField()),
-                ("uploaded_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "order",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="documents",
-                        to="voice.numberorder",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(help_text='which required document this is', max_length=200)),
+                ('file', models.FileField(upload_to='number-documents/%Y/%m/')),
+                ('original_name', models.CharField(max_length=200)),
+                ('content_type', models.CharField(max_length=60)),
+                ('size', models.PositiveIntegerField()),
+                ('uploaded_at', models.DateTimeField(auto_now_add=True)),
+                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='voice.numberorder')),
             ],
             options={
-                "ordering": ["order", "name", "-uploaded_at"],
+                'ordering': ['order', 'name', '-uploaded_at'],
             },
         ),
         migrations.CreateModel(
-            name="BundleSwitchTicket",
+            name='BundleSwitchTicket',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("requested", "Requested"),
-                            ("approved", "Approved (applies on the 1st)"),
-                            ("applied", "Applied"),
-                            ("rejected", "Rejected"),
-                        ],
-                        default="requested",
-                        max_length=10,
-                    ),
-                ),
-                ("note", models.CharField(blank=True, max_length=300)),
-                ("requested_on", models.DateField()),
-                (
-                    "effective_on",
-                    models.DateField(blank=True, help_text="the 1st of the month it applies", null=True),
-                ),
-                ("decision_note", models.CharField(blank=True, max_length=300)),
-                (
-                    "decided_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "pbx",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="pbx.pbx"
-                    ),
-                ),
-                (
-                    "requested_by",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "to_product",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="catalog.product"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('status', models.CharField(choices=[('requested', 'Requested'), ('approved', 'Approved (applies on the 1st)'), ('applied', 'Applied'), ('rejected', 'Rejected')], default='requested', max_length=10)),
+                ('note', models.CharField(blank=True, max_length=300)),
+                ('requested_on', models.DateField()),
+                ('effective_on', models.DateField(blank=True, help_text='the 1st of the month it applies', null=True)),
+                ('decision_note', models.CharField(blank=True, max_length=300)),
+                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('pbx', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='pbx.pbx')),
+                ('requested_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('to_product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.product')),
             ],
             options={
-                "ordering": ["-requested_on", "-id"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        condition=models.Q(("status__in", ["requested", "approved"])),
-                        fields=("pbx",),
-                        name="bundle_switch_one_open_per_pbx",
-                    )
-                ],
+                'ordering': ['-requested_on', '-id'],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('status__in', ['requested', 'approved'])), fields=('pbx',), name='bundle_switch_one_open_per_pbx')],
             },
         ),
         migrations.CreateModel(
-            name="CallRecord",
+            name='CallRecord',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "month",
-                    models.DateField(help_text="first day of the call's month in the vendor's time zone"),
-                ),
-                ("identity", models.CharField(max_length=80)),
-                ("start", models.DateTimeField()),
-                ("caller", models.CharField(blank=True, max_length=80)),
-                ("callee", models.CharField(help_text="as dialled", max_length=80)),
-                ("callee_e164", models.CharField(blank=True, max_length=20)),
-                ("billsec", models.PositiveIntegerField(help_text="answered seconds as recorded")),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[("voice", "Voice"), ("sms", "SMS")], default="voice", max_length=5
-                    ),
-                ),
-                ("area", models.CharField(blank=True, max_length=5)),
-                ("billed_seconds", models.PositiveIntegerField(default=0)),
-                ("free_seconds", models.PositiveIntegerField(default=0)),
-                ("charged_units", models.PositiveIntegerField(default=0)),
-                ("amount", models.DecimalField(decimal_places=6, default=0, max_digits=18)),
-                (
-                    "capped",
-                    models.BooleanField(default=False, help_text="R-VT-6: over 14400 s, rated as 14400 s"),
-                ),
-                ("error", models.CharField(blank=True, max_length=200)),
-                ("rated_at", models.DateTimeField(blank=True, null=True)),
-                ("imported_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "pbx",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="pbx.pbx"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('month', models.DateField(help_text="first day of the call's month in the vendor's time zone")),
+                ('identity', models.CharField(max_length=80)),
+                ('start', models.DateTimeField()),
+                ('caller', models.CharField(blank=True, max_length=80)),
+                ('callee', models.CharField(help_text='as dialled', max_length=80)),
+                ('callee_e164', models.CharField(blank=True, max_length=20)),
+                ('billsec', models.PositiveIntegerField(help_text='answered seconds as recorded')),
+                ('kind', models.CharField(choices=[('voice', 'Voice'), ('sms', 'SMS')], default='voice', max_length=5)),
+                ('area', models.CharField(blank=True, max_length=5)),
+                ('billed_seconds', models.PositiveIntegerField(default=0)),
+                ('free_seconds', models.PositiveIntegerField(default=0)),
+                ('charged_units', models.PositiveIntegerField(default=0)),
+                ('amount', models.DecimalField(decimal_places=6, default=0, max_digits=18)),
+                ('capped', models.BooleanField(default=False, help_text='R-VT-6: over 14400 s, rated as 14400 s')),
+                ('error', models.CharField(blank=True, max_length=200)),
+                ('rated_at', models.DateTimeField(blank=True, null=True)),
+                ('imported_at', models.DateTimeField(auto_now_add=True)),
+                ('pbx', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='pbx.pbx')),
             ],
             options={
-                "ordering": ["start", "identity"],
-                "indexes": [models.Index(fields=["pbx", "month", "start"], name="call_record_pbx_month")],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("pbx", "month", "identity"), name="call_record_identity_unique"
-                    )
-                ],
+                'ordering': ['start', 'identity'],
+                'indexes': [models.Index(fields=['pbx', 'month', 'start'], name='call_record_pbx_month')],
+                'constraints': [models.UniqueConstraint(fields=('pbx', 'month', 'identity'), name='call_record_identity_unique')],
             },
         ),
         migrations.CreateModel(
-            name="UsageMonth",
+            name='UsageMonth',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("month", models.DateField()),
-                ("bundle", models.CharField(blank=True, max_length=5)),
-                ("allowance_seconds", models.PositiveBigIntegerField(default=0)),
-                ("allowance_used", models.PositiveBigIntegerField(default=0)),
-                ("sms_total", models.PositiveIntegerField(default=0)),
-                ("sms_used", models.PositiveIntegerField(default=0)),
-                ("calls", models.PositiveIntegerField(default=0)),
-                ("errors", models.PositiveIntegerField(default=0)),
-                ("amount", models.DecimalField(decimal_places=6, default=0, max_digits=18)),
-                ("rated_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "invoice",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="invoicing.invoice",
-                    ),
-                ),
-                (
-                    "pbx",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="pbx.pbx"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('month', models.DateField()),
+                ('bundle', models.CharField(blank=True, max_length=5)),
+                ('allowance_seconds', models.PositiveBigIntegerField(default=0)),
+                ('allowance_used', models.PositiveBigIntegerField(default=0)),
+                ('sms_total', models.PositiveIntegerField(default=0)),
+                ('sms_used', models.PositiveIntegerField(default=0)),
+                ('calls', models.PositiveIntegerField(default=0)),
+                ('errors', models.PositiveIntegerField(default=0)),
+                ('amount', models.DecimalField(decimal_places=6, default=0, max_digits=18)),
+                ('rated_at', models.DateTimeField(blank=True, null=True)),
+                ('invoice', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='invoicing.invoice')),
+                ('pbx', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='pbx.pbx')),
             ],
             options={
-                "ordering": ["-month", "pbx"],
-                "constraints": [models.UniqueConstraint(fields=("pbx", "month"), name="usage_month_unique")],
+                'ordering': ['-month', 'pbx'],
+                'constraints': [models.UniqueConstraint(fields=('pbx', 'month'), name='usage_month_unique')],
             },
         ),
     ]

@@ -5,150 +5,88 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("accounts", "0001_initial"),
-        ("pbx", "0001_initial"),
-        ("voice", "0002_partition_call_records"),
+        ('accounts', '0001_initial'),
+        ('pbx', '0001_initial'),
+        ('voice', '0002_partition_call_records'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="callrecord",
-            name="job_id",
-            field=models.BigIntegerField(blank=True, help_text="the ImportJob that stored it", null=True),
+            model_name='callrecord',
+            name='job_id',
+            field=models.BigIntegerField(blank=True, help_text='the ImportJob that stored it', null=True),
         ),
         migrations.AddField(
-            model_name="callrecord",
-            name="line",
-            field=models.PositiveIntegerField(
-                default=0, help_text="its line in the file (API: 1-based position)"
-            ),
+            model_name='callrecord',
+            name='line',
+            field=models.PositiveIntegerField(default=0, help_text='its line in the file (API: 1-based position)'),
         ),
         migrations.AddField(
-            model_name="usagemonth",
-            name="rated_through",
-            field=models.DateTimeField(
-                blank=True,
-                help_text="incremental rating state: every record starting up to here is rated, and the totals above are theirs; records after it are rated from this state alone",
-                null=True,
-            ),
+            model_name='usagemonth',
+            name='rated_through',
+            field=models.DateTimeField(blank=True, help_text='incremental rating state: every record starting up to here is rated, and the totals above are theirs; records after it are rated from this state alone', null=True),
         ),
         migrations.CreateModel(
-            name="ImportJob",
+            name='ImportJob',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("file_name", models.CharField(max_length=255)),
-                ("sha256", models.CharField(max_length=64)),
-                ("format", models.CharField(max_length=12)),
-                ("source", models.CharField(default="cli", help_text="cli, upload or api", max_length=10)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("storing", "Storing"),
-                            ("rating", "Rating"),
-                            ("done", "Done"),
-                            ("failed", "Failed"),
-                        ],
-                        default="storing",
-                        max_length=10,
-                    ),
-                ),
-                ("rows", models.PositiveIntegerField(default=0)),
-                ("stored", models.PositiveIntegerField(default=0)),
-                ("duplicates", models.PositiveIntegerField(default=0)),
-                ("not_answered", models.PositiveIntegerField(default=0)),
-                ("skipped_inbound", models.PositiveIntegerField(default=0)),
-                ("skipped_internal", models.PositiveIntegerField(default=0)),
-                ("skipped_feature", models.PositiveIntegerField(default=0)),
-                ("bad_lines", models.PositiveIntegerField(default=0)),
-                ("rated", models.PositiveIntegerField(default=0)),
-                ("free", models.PositiveIntegerField(default=0)),
-                ("charged", models.PositiveIntegerField(default=0)),
-                ("rating_errors", models.JSONField(blank=True, default=dict)),
-                ("message", models.CharField(blank=True, max_length=300)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("finished_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "partner",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="accounts.partner",
-                    ),
-                ),
-                (
-                    "pbx",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="pbx.pbx",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('file_name', models.CharField(max_length=255)),
+                ('sha256', models.CharField(max_length=64)),
+                ('format', models.CharField(max_length=12)),
+                ('source', models.CharField(default='cli', help_text='cli, upload or api', max_length=10)),
+                ('status', models.CharField(choices=[('storing', 'Storing'), ('rating', 'Rating'), ('done', 'Done'), ('failed', 'Failed')], default='storing', max_length=10)),
+                ('rows', models.PositiveIntegerField(default=0)),
+                ('stored', models.PositiveIntegerField(default=0)),
+                ('duplicates', models.PositiveIntegerField(default=0)),
+                ('not_answered', models.PositiveIntegerField(default=0)),
+                ('skipped_inbound', models.PositiveIntegerField(default=0)),
+                ('skipped_internal', models.PositiveIntegerField(default=0)),
+                ('skipped_feature', models.PositiveIntegerField(default=0)),
+                ('bad_lines', models.PositiveIntegerField(default=0)),
+                ('rated', models.PositiveIntegerField(default=0)),
+                ('free', models.PositiveIntegerField(default=0)),
+                ('charged', models.PositiveIntegerField(default=0)),
+                ('rating_errors', models.JSONField(blank=True, default=dict)),
+                ('message', models.CharField(blank=True, max_length=300)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                ('partner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.partner')),
+                ('pbx', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='pbx.pbx')),
             ],
             options={
-                "ordering": ["-created_at", "-id"],
+                'ordering': ['-created_at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="ImportProblem",
+            name='ImportProblem',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("line", models.PositiveIntegerField()),
-                ("kind", models.CharField(default="line", max_length=8)),
-                ("reason", models.CharField(max_length=300)),
-                (
-                    "job",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="problems",
-                        to="voice.importjob",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('line', models.PositiveIntegerField()),
+                ('kind', models.CharField(default='line', max_length=8)),
+                ('reason', models.CharField(max_length=300)),
+                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='problems', to='voice.importjob')),
             ],
             options={
-                "ordering": ["job", "line", "id"],
+                'ordering': ['job', 'line', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="PbxCdrRules",
+            name='PbxCdrRules',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("rules", models.JSONField(blank=True, default=dict)),
-                (
-                    "pbx",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="pbx.pbx"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('rules', models.JSONField(blank=True, default=dict)),
+                ('pbx', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pbx.pbx')),
             ],
         ),
         migrations.AddIndex(
-            model_name="importjob",
-            index=models.Index(fields=["sha256", "pbx"], name="import_job_file"),
+            model_name='importjob',
+            index=models.Index(fields=['sha256', 'pbx'], name='import_job_file'),
         ),
         migrations.AddIndex(
-            model_name="importproblem",
-            index=models.Index(fields=["job", "line"], name="import_problem_job_line"),
+            model_name='importproblem',
+            index=models.Index(fields=['job', 'line'], name='import_problem_job_line'),
         ),
         # The records still to rate, found by the index (issue 12 incremental rating, R-INV-2).
         migrations.RunSQL(
