@@ -164,6 +164,22 @@ def month_rate(
             result.chunks += 1
 
 
+def _rate_from_state(usage: UsageMonth, key: str, batch: pa.Table, rating: Any) -> tuple[Any, Any]:
+    """Rate ``batch`` of one PBX-month from the month's state so far (allowance and SMS used):
+    the one call of the vectorised core for both the re-rate path and the slices (R-VT-5..7).
+    Returns the rated batch and the month's allowance after it."""
+    period = f"{usage.month.year:04d}-{usage.month.month:02d}"
+    contexts = {key: rating.context} if rating.context is not None else {}
+    rated = rate_batch(
+        batch,
+        contexts=contexts,
+        table=rating.table,
+        terms=rating.terms,
+        initial={(key, period): (usage.allowance_used, usage.sms_used)},
+    )
+    return rated, rated.allowances.get((key, period))
+
+
 def _rate_chunk(usage: UsageMonth, records: list[tuple[Any, ...]], rating: Any) -> None:
     started = time.perf_counter()
     key = str(usage.pbx_id)
@@ -180,15 +196,7 @@ def _rate_chunk(usage: UsageMonth, records: list[tuple[Any, ...]], rating: Any) 
         },
         schema=BATCH_SCHEMA,
     )
-    period = f"{usage.month.year:04d}-{usage.month.month:02d}"
-    contexts = {key: rating.context} if rating.context is not None else {}
-    rated = rate_batch(
-        batch,
-        contexts=contexts,
-        table=rating.table,
-        terms=rating.terms,
-        initial={(key, period): (usage.allowance_used, usage.sms_used)},
-    )
+    rated, allowance = _rate_from_state(usage, key, batch, rating)
     region = rating.context.region if rating.context else "IT"
     areas = ("", "CTA1", "CTA2", "CTA3", "CTA4", "CTA5", "CTA6")
     no_trunk = "the PBX has no voice trunk (CLASSOUND) this month"
@@ -256,7 +264,6 @@ def _rate_chunk(usage: UsageMonth, records: list[tuple[Any, ...]], rating: Any) 
             merged = Counter({str(k): int(v) for k, v in job.rating_errors.items()}) + by_reason
             ImportJob.objects.filter(pk=job_id).update(rating_errors=dict(sorted(merged.items())))
     ImportProblem.objects.bulk_create(problems, batch_size=5000)
-    allowance = rated.allowances.get((key, period))
     errors = int(np.count_nonzero(rated.error))
     usage.calls += len(records)
     usage.errors += errors
@@ -428,15 +435,7 @@ def rate_slice(
         },
         schema=BATCH_SCHEMA,
     )
-    period = f"{usage.month.year:04d}-{usage.month.month:02d}"
-    contexts = {key: rating.context} if rating.context is not None else {}
-    rated = rate_batch(
-        batch,
-        contexts=contexts,
-        table=rating.table,
-        terms=rating.terms,
-        initial={(key, period): (usage.allowance_used, usage.sms_used)},
-    )
+    rated, allowance = _rate_from_state(usage, key, batch, rating)
     region = rating.context.region if rating.context else "IT"
     failed = rated.error != 0
     errors = np.full(count, "", dtype=object)
@@ -467,7 +466,6 @@ def rate_slice(
     outcome.rated += int(np.count_nonzero(good))
     outcome.reasons.update(reasons)
     outcome.problems += problems
-    allowance = rated.allowances.get((key, period))
     error_count = int(np.count_nonzero(failed))
     usage.calls += count
     usage.errors += error_count
