@@ -27,29 +27,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pbxportal.bench.voice import BENCH_PARTNER_SEED
+
 Say = Callable[[str], None]
 CDRS = "/api/v1/voice/pbxs/{pbx_id}/cdrs"
 _PREFIXES = ("+39061", "+39021", "+39347", "+44207", "+49301", "+3314", "+1212")
 
-SEED = r"""
-import json, sys
-from pathlib import Path
-from django.core.management import call_command
-from django.utils import timezone
-call_command("migrate", interactive=False, verbosity=0)
-from pbxportal.catalog.loader import load_catalog
-import pbxportal.demo
-load_catalog(Path(pbxportal.demo.__file__).parent / "catalogs" / "per_user")
-from pbxportal.accounts.models import Customer, Partner, PartnerRole, User
+SEED = (
+    BENCH_PARTNER_SEED
+    + r"""
 from pbxportal.accounts.services import api_token_create
-from pbxportal.catalog.models import PriceBook
-from pbxportal.common.actor import Actor
-from pbxportal.pbx import services
-from pbxportal.pbx.models import Pbx
-partner = Partner.objects.create(name="Bench", code="bench", country="IT", price_book=PriceBook.objects.get(code="GOLD-EUR"))
-user = User.objects.create_user("bench", password="bench-bench-bench", partner=partner, partner_role=PartnerRole.ADMIN)
-customer = Customer.objects.create(partner=partner, name="Bench customer", country="IT")
-today = timezone.now().date()
 ids = []
 for n in range(PBXS):
     services.pbx_create(actor=Actor(user=user), customer_id=customer.pk, model_code="WPBX-VMHW", name=f"bench-pbx-{n}",
@@ -62,6 +49,7 @@ for n in range(PBXS):
 _, token = api_token_create(actor=Actor(user=user), name="bench ingest")
 print(json.dumps({"pbx_ids": ids, "token": token}))
 """
+)
 
 
 def make_batches(

@@ -41,9 +41,11 @@ def bench_rate_run(*, calls: int, runs: int, directory: Path | None, say: Say) -
 
 # --- authorize --------------------------------------------------------------------------------------
 
-SEED_SCRIPT = r"""
+# The scratch database of a voice benchmark: migrated, the per-user demo catalog, one partner with
+# an admin user and a customer (``today``, ``user``, ``customer`` for what follows). Shared by
+# ``bench authorize``, ``bench import`` (bench/imports.py) and ``bench ingest`` (bench/ingest.py).
+BENCH_PARTNER_SEED = r"""
 import json, sys
-from datetime import date
 from pathlib import Path
 from django.core.management import call_command
 from django.utils import timezone
@@ -54,14 +56,19 @@ load_catalog(Path(pbxportal.demo.__file__).parent / "catalogs" / "per_user")
 from pbxportal.accounts.models import Customer, Partner, PartnerRole, User
 from pbxportal.catalog.models import PriceBook
 from pbxportal.common.actor import Actor
-from pbxportal.licensing.models import PbxCredential
-from pbxportal.agent.services import credential_digest
 from pbxportal.pbx import services
 from pbxportal.pbx.models import Pbx
 partner = Partner.objects.create(name="Bench", code="bench", country="IT", price_book=PriceBook.objects.get(code="GOLD-EUR"))
 user = User.objects.create_user("bench", password="bench-bench-bench", partner=partner, partner_role=PartnerRole.ADMIN)
 customer = Customer.objects.create(partner=partner, name="Bench customer", country="IT")
 today = timezone.now().date()
+"""
+
+SEED_SCRIPT = (
+    BENCH_PARTNER_SEED
+    + r"""
+from pbxportal.licensing.models import PbxCredential
+from pbxportal.agent.services import credential_digest
 services.pbx_create(actor=Actor(user=user), customer_id=customer.pk, model_code="WPBX-VMHW", name="bench-pbx",
                     term="monthly", licences={"UC-BUSINESS": 4}, region="", today=today)
 pbx = Pbx.objects.get(name="bench-pbx")
@@ -72,6 +79,7 @@ clear = "pbxa_bench-credential"
 PbxCredential.objects.create(pbx=pbx, digest=credential_digest(clear), prefix=clear[:12], issued_at=timezone.now())
 print(json.dumps({"credential": clear}))
 """
+)
 
 
 def bench_authorize_run(
